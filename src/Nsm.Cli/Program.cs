@@ -1,0 +1,1 @@
+return Nsm.Cli.CommandLine.Run(args);

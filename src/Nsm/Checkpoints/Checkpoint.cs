@@ -1,0 +1,136 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Nsm.Config;
+using Nsm.Models;
+using Nsm.Tasks;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Nsm.Checkpoints;
+
+/// <summary>Progress of a run, saved beside the weights so training can resume exactly.</summary>
+public sealed record TrainerState(long Step, long TokensSeen, double TrainSeconds);
+
+/// <summary>
+/// A checkpoint folder: <c>config.json</c> (the resolved run config), <c>model.safetensors</c>
+/// (weights under PyTorch-style snake_case names), <c>optimizer.bin</c> (TorchSharp's AdamW
+/// state), <c>rng.safetensors</c> (torch's generator state) and <c>trainer_state.json</c>
+/// (step, tokens, time). Every file is written atomically; trainer_state.json is written last.
+/// </summary>
+public static class Checkpoint
+{
+    public const string ConfigFile = "config.json";
+    public const string WeightsFile = "model.safetensors";
+    public const string OptimizerFile = "optimizer.bin";
+    public const string RngFile = "rng.safetensors";
+    public const string StateFile = "trainer_state.json";
+
+    public static void Save(string dir, RunConfig config, SequenceModel model, OptimizerHelper? optimizer, TrainerState state)
+    {
+        Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), ConfigLoader.Serialize(config));
+        SaveWeights(Path.Combine(dir, WeightsFile), model);
+        if (optimizer is not null)
+            AtomicFile.Write(Path.Combine(dir, OptimizerFile), tmp => optimizer.save_state_dict(tmp));
+        using (var rng = torch.get_rng_state())
+            SafeTensors.Save(Path.Combine(dir, RngFile), new Dictionary<string, Tensor> { ["torch"] = rng });
+        AtomicFile.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(new JsonObject
+        {
+            ["step"] = state.Step,
+            ["tokens_seen"] = state.TokensSeen,
+            ["train_seconds"] = state.TrainSeconds,
+        }, ConfigLoader.WriteOptions));
+    }
+
+    public static void SaveWeights(string path, SequenceModel model)
+    {
+        SafeTensors.Save(path, model.state_dict(), new Dictionary<string, string> { ["format"] = "pt", ["library"] = "nsm" });
+    }
+
+    /// <summary>Copies weights from a safetensors file into a model; names and shapes must match exactly.</summary>
+    public static void LoadWeights(string path, SequenceModel model)
+    {
+        var (tensors, _) = SafeTensors.Load(path);
+        try
+        {
+            var expected = model.state_dict();
+            var missing = expected.Keys.Except(tensors.Keys).ToList();
+            var unexpected = tensors.Keys.Except(expected.Keys).ToList();
+            if (missing.Count > 0 || unexpected.Count > 0)
+                throw new InvalidDataException($"{path} does not match the model: missing [{string.Join(", ", missing.Take(5))}], unexpected [{string.Join(", ", unexpected.Take(5))}]");
+            using var noGrad = no_grad();
+            foreach (var (name, target) in expected)
+            {
+                var source = tensors[name];
+                if (!source.shape.SequenceEqual(target.shape))
+                    throw new InvalidDataException($"{path}: '{name}' has shape [{string.Join(", ", source.shape)}], the model expects [{string.Join(", ", target.shape)}]");
+                target.copy_(source);
+            }
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>Reads config.json of a checkpoint folder (strictly validated).</summary>
+    public static RunConfig LoadConfig(string dir, IEnumerable<string>? overrides = null)
+    {
+        RequireCheckpoint(dir);
+        return ConfigLoader.LoadFile(Path.Combine(dir, ConfigFile), overrides);
+    }
+
+    public static TrainerState LoadState(string dir)
+    {
+        var path = Path.Combine(dir, StateFile);
+        if (!File.Exists(path)) throw new InvalidDataException($"{dir} has no {StateFile}; the checkpoint is incomplete");
+        try
+        {
+            var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            return new TrainerState(json["step"]!.GetValue<long>(), json["tokens_seen"]!.GetValue<long>(), json["train_seconds"]!.GetValue<double>());
+        }
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path} is corrupt");
+        }
+    }
+
+    public static void LoadOptimizer(string dir, OptimizerHelper optimizer)
+    {
+        var path = Path.Combine(dir, OptimizerFile);
+        if (!File.Exists(path)) throw new InvalidDataException($"{dir} has no {OptimizerFile}; cannot resume");
+        try
+        {
+            optimizer.load_state_dict(path);
+        }
+        catch (Exception e) when (e is not InvalidDataException)
+        {
+            throw new InvalidDataException($"{path} is corrupt or belongs to another model ({e.Message.Split('\n')[0]})");
+        }
+    }
+
+    public static void LoadRng(string dir)
+    {
+        var (tensors, _) = SafeTensors.Load(Path.Combine(dir, RngFile));
+        using var rng = tensors["torch"];
+        torch.set_rng_state(rng);
+    }
+
+    /// <summary>Builds the task and model a checkpoint was trained with and loads its weights.</summary>
+    public static (RunConfig Config, ITask Task, SequenceModel Model) LoadModel(string dir, IEnumerable<string>? overrides = null)
+    {
+        var config = LoadConfig(dir, overrides);
+        var task = TaskRegistry.Create(config.Task, config.Train.Seed);
+        var model = ModelRegistry.Create(config.Model, task.Spec);
+        LoadWeights(Path.Combine(dir, WeightsFile), model);
+        return (config, task, model);
+    }
+
+    private static void RequireCheckpoint(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new InvalidDataException($"checkpoint folder not found: {dir}");
+        foreach (var file in new[] { ConfigFile, WeightsFile })
+            if (!File.Exists(Path.Combine(dir, file))) throw new InvalidDataException($"{dir} is not a checkpoint (no {file})");
+    }
+}

@@ -1,0 +1,194 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Nsm.Config;
+
+/// <summary>
+/// Builds a <see cref="RunConfig"/> from JSON (a file or a named preset) plus dotted
+/// overrides such as <c>model.d_model=128</c>, rejecting unknown keys, wrong types and
+/// out-of-range values with one-line messages that name the key.
+/// </summary>
+public static class ConfigLoader
+{
+    /// <summary>Options used to write configs: snake_case names from the records, indented.</summary>
+    public static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true };
+
+    /// <summary>Folders searched for <c>NAME.json</c> presets, in order.</summary>
+    public static IReadOnlyList<string> PresetDirectories()
+    {
+        var dirs = new List<string>();
+        var fromEnv = Environment.GetEnvironmentVariable("NSM_CONFIG_DIR");
+        if (!string.IsNullOrEmpty(fromEnv)) dirs.Add(fromEnv);
+        dirs.Add(Path.Combine(Directory.GetCurrentDirectory(), "configs"));
+        dirs.Add(Path.Combine(AppContext.BaseDirectory, "configs"));
+        return dirs;
+    }
+
+    /// <summary>Names of every preset found in <see cref="PresetDirectories"/>.</summary>
+    public static IReadOnlyList<string> PresetNames() =>
+        PresetDirectories().Where(Directory.Exists)
+            .SelectMany(d => Directory.GetFiles(d, "*.json"))
+            .Select(f => Path.GetFileNameWithoutExtension(f)!)
+            .Distinct().Order(StringComparer.Ordinal).ToList();
+
+    public static string PresetPath(string name)
+    {
+        if (name.Contains('/') || name.Contains('\\'))
+            throw new ConfigException($"preset names are plain names, got '{name}'; use --config for a file");
+        foreach (var dir in PresetDirectories())
+        {
+            var path = Path.Combine(dir, name + ".json");
+            if (File.Exists(path)) return path;
+        }
+        var known = PresetNames();
+        throw new ConfigException($"unknown preset '{name}'; available: {(known.Count == 0 ? "(none found)" : string.Join(", ", known))}");
+    }
+
+    public static RunConfig LoadPreset(string name, IEnumerable<string>? overrides = null) =>
+        LoadFile(PresetPath(name), overrides);
+
+    public static RunConfig LoadFile(string path, IEnumerable<string>? overrides = null)
+    {
+        if (!File.Exists(path)) throw new ConfigException($"config file not found: {path}");
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException($"{path} is not valid JSON: {e.Message.Split('\n')[0]}");
+        }
+        if (root is not JsonObject obj) throw new ConfigException($"{path} must hold a JSON object with sections model, task, train");
+        return FromJson(obj, overrides);
+    }
+
+    /// <summary>Defaults plus overrides only (no file).</summary>
+    public static RunConfig FromOverrides(IEnumerable<string> overrides) => FromJson(new JsonObject(), overrides);
+
+    /// <summary>Parses a JSON object, applies overrides, checks every key, type and range.</summary>
+    public static RunConfig FromJson(JsonObject root, IEnumerable<string>? overrides = null)
+    {
+        root = (JsonObject)root.DeepClone();
+        foreach (var item in overrides ?? [])
+            ApplyOverride(root, item);
+
+        var config = (RunConfig)BuildRecord(typeof(RunConfig), root, "");
+        ConfigValidator.Validate(config);
+        return config;
+    }
+
+    public static RunConfig With(this RunConfig config, IEnumerable<string> overrides) =>
+        FromJson(ToJson(config), overrides);
+
+    public static JsonObject ToJson(RunConfig config) =>
+        (JsonObject)JsonSerializer.SerializeToNode(config, WriteOptions)!;
+
+    public static string Serialize(RunConfig config) => JsonSerializer.Serialize(config, WriteOptions);
+
+    static void ApplyOverride(JsonObject root, string item)
+    {
+        var eq = item.IndexOf('=');
+        if (eq <= 0) throw new ConfigException($"override '{item}' must look like section.key=value, e.g. train.lr=3e-4");
+        var path = item[..eq].Trim().Split('.');
+        var raw = item[(eq + 1)..].Trim();
+        if (path.Length != 2 || path.Any(string.IsNullOrEmpty))
+            throw new ConfigException($"override key '{item[..eq]}' must be section.key, e.g. model.d_model");
+        if (root[path[0]] is not JsonObject section)
+        {
+            section = new JsonObject();
+            root[path[0]] = section;
+        }
+        section[path[1]] = ParseValue(raw);
+    }
+
+    static JsonNode? ParseValue(string raw)
+    {
+        try
+        {
+            return JsonNode.Parse(raw);
+        }
+        catch (JsonException)
+        {
+            return JsonValue.Create(raw);
+        }
+    }
+
+    static object BuildRecord(Type type, JsonObject json, string prefix)
+    {
+        var properties = ConfigProperties(type);
+        foreach (var key in json.Select(p => p.Key))
+        {
+            if (!properties.ContainsKey(key))
+            {
+                var where = prefix.Length == 0 ? "section" : "key";
+                throw new ConfigException($"unknown {where} '{prefix}{key}'; valid: {string.Join(", ", properties.Keys.Select(k => prefix + k))}");
+            }
+        }
+
+        var record = Activator.CreateInstance(type)!;
+        foreach (var (key, property) in properties)
+        {
+            if (!json.TryGetPropertyValue(key, out var node)) continue;
+            var name = prefix + key;
+            object? value;
+            if (property.PropertyType.IsClass && property.PropertyType != typeof(string))
+            {
+                if (node is not JsonObject child) throw new ConfigException($"'{name}' must be an object with keys: {string.Join(", ", ConfigProperties(property.PropertyType).Keys)}");
+                value = BuildRecord(property.PropertyType, child, name + ".");
+            }
+            else
+            {
+                value = ConvertScalar(node, property.PropertyType, name);
+            }
+            property.SetValue(record, value);
+        }
+        return record;
+    }
+
+    /// <summary>The JSON names of a config record's settable properties.</summary>
+    public static IReadOnlyDictionary<string, PropertyInfo> ConfigProperties(Type type) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.GetCustomAttribute<JsonPropertyNameAttribute>() is not null)
+            .ToDictionary(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()!.Name);
+
+    static object ConvertScalar(JsonNode? node, Type type, string name)
+    {
+        if (node is not JsonValue value) throw new ConfigException($"'{name}' must be a {Describe(type)}, got {(node is null ? "null" : node.ToJsonString())}");
+        var kind = value.GetValueKind();
+        if (type == typeof(string))
+        {
+            if (kind == JsonValueKind.String) return value.GetValue<string>();
+            throw new ConfigException($"'{name}' must be a string, got {value.ToJsonString()}");
+        }
+        if (type == typeof(bool))
+        {
+            if (kind is JsonValueKind.True or JsonValueKind.False) return value.GetValue<bool>();
+            throw new ConfigException($"'{name}' must be true or false, got {value.ToJsonString()}");
+        }
+        if (kind != JsonValueKind.Number) throw new ConfigException($"'{name}' must be a {Describe(type)}, got {value.ToJsonString()}");
+        var number = double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture);
+        if (type == typeof(double)) return number;
+        if (type == typeof(float)) return (float)number;
+        if (type == typeof(int) || type == typeof(long))
+        {
+            if (number != Math.Floor(number) || double.IsInfinity(number))
+                throw new ConfigException($"'{name}' must be an integer, got {value.ToJsonString()}");
+            if (type == typeof(int))
+            {
+                if (number < int.MinValue || number > int.MaxValue) throw new ConfigException($"'{name}' is too large: {value.ToJsonString()}");
+                return (int)number;
+            }
+            return (long)number;
+        }
+        throw new ConfigException($"'{name}' has an unsupported type {type.Name}");
+    }
+
+    static string Describe(Type type) =>
+        type == typeof(int) || type == typeof(long) ? "integer" :
+        type == typeof(double) || type == typeof(float) ? "number" :
+        type == typeof(bool) ? "boolean" : type == typeof(string) ? "string" : type.Name;
+}

@@ -1,0 +1,16 @@
+namespace Nsm.Config;
+
+/// <summary>Inclusive numeric range a configuration value must lie in.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ConfigRangeAttribute(double min, double max) : Attribute
+{
+    public double Min { get; } = min;
+    public double Max { get; } = max;
+}
+
+/// <summary>The only strings a configuration value may take.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class AllowedValuesAttribute(params string[] values) : Attribute
+{
+    public IReadOnlyList<string> Values { get; } = values;
+}

@@ -1,0 +1,49 @@
+using System.Text.Json.Serialization;
+
+namespace Nsm.Config;
+
+/// <summary>
+/// The <c>model</c> section. Settings shared by every model kind live here; settings of one
+/// family live in the other parts of this partial record (ModelConfig.*.cs).
+/// </summary>
+public sealed partial record ModelConfig
+{
+    /// <summary>Which model to build; see <see cref="Models.ModelRegistry"/>.</summary>
+    [JsonPropertyName("kind")]
+    public string Kind { get; init; } = "transformer";
+
+    /// <summary>Width of token representations.</summary>
+    [JsonPropertyName("d_model"), ConfigRange(1, 65536)]
+    public int DModel { get; init; } = 64;
+
+    /// <summary>Number of stacked layers.</summary>
+    [JsonPropertyName("num_layers"), ConfigRange(1, 256)]
+    public int NumLayers { get; init; } = 2;
+
+    /// <summary>Attention heads; must divide d_model.</summary>
+    [JsonPropertyName("num_heads"), ConfigRange(1, 1024)]
+    public int NumHeads { get; init; } = 4;
+
+    /// <summary>Hidden width of the SwiGLU feed-forward block as a multiple of d_model.</summary>
+    [JsonPropertyName("ffn_mult"), ConfigRange(0.25, 64)]
+    public double FfnMult { get; init; } = 2.0;
+
+    /// <summary>Dropout probability inside blocks (0 keeps training deterministic and simple).</summary>
+    [JsonPropertyName("dropout"), ConfigRange(0, 0.9)]
+    public double Dropout { get; init; } = 0.0;
+
+    /// <summary>Share the input embedding with the output projection of language models.</summary>
+    [JsonPropertyName("tie_embeddings")]
+    public bool TieEmbeddings { get; init; } = true;
+
+    /// <summary>Base of the rotary position frequencies.</summary>
+    [JsonPropertyName("rope_base"), ConfigRange(1, 1e9)]
+    public double RopeBase { get; init; } = 10000;
+
+    /// <summary>
+    /// If positive, width/depth are scaled so the parameter count is close to this number
+    /// (see docs/baselines.md); 0 keeps d_model as given.
+    /// </summary>
+    [JsonPropertyName("target_params"), ConfigRange(0, 1e11)]
+    public double TargetParams { get; init; }
+}

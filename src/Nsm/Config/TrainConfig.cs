@@ -1,0 +1,69 @@
+using System.Text.Json.Serialization;
+
+namespace Nsm.Config;
+
+/// <summary>The <c>train</c> section: optimiser, schedule, logging and checkpoints.</summary>
+public sealed record TrainConfig
+{
+    /// <summary>Optimiser steps to run.</summary>
+    [JsonPropertyName("steps"), ConfigRange(0, 1e9)]
+    public int Steps { get; init; } = 500;
+
+    /// <summary>Sequences per step.</summary>
+    [JsonPropertyName("batch_size"), ConfigRange(1, 1_000_000)]
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Peak learning rate of AdamW.</summary>
+    [JsonPropertyName("lr"), ConfigRange(0, 10)]
+    public double Lr { get; init; } = 3e-3;
+
+    /// <summary>Final learning rate of the cosine decay, as a fraction of lr.</summary>
+    [JsonPropertyName("min_lr_ratio"), ConfigRange(0, 1)]
+    public double MinLrRatio { get; init; } = 0.1;
+
+    /// <summary>Linear warm-up steps.</summary>
+    [JsonPropertyName("warmup_steps"), ConfigRange(0, 1e9)]
+    public int WarmupSteps { get; init; } = 50;
+
+    /// <summary>AdamW weight decay, applied to matrices only (not to norms, biases or embeddings' gains).</summary>
+    [JsonPropertyName("weight_decay"), ConfigRange(0, 10)]
+    public double WeightDecay { get; init; } = 0.01;
+
+    [JsonPropertyName("beta1"), ConfigRange(0, 0.99999)]
+    public double Beta1 { get; init; } = 0.9;
+
+    [JsonPropertyName("beta2"), ConfigRange(0, 0.99999)]
+    public double Beta2 { get; init; } = 0.98;
+
+    /// <summary>Global gradient-norm clip; 0 disables clipping.</summary>
+    [JsonPropertyName("grad_clip"), ConfigRange(0, 1e6)]
+    public double GradClip { get; init; } = 1.0;
+
+    /// <summary>Seed of parameters, data order and sampling.</summary>
+    [JsonPropertyName("seed"), ConfigRange(0, int.MaxValue)]
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Evaluate every this many steps (and always at the end); 0 = only at the end.</summary>
+    [JsonPropertyName("eval_every"), ConfigRange(0, 1e9)]
+    public int EvalEvery { get; init; } = 100;
+
+    /// <summary>Print and record metrics every this many steps.</summary>
+    [JsonPropertyName("log_every"), ConfigRange(1, 1e9)]
+    public int LogEvery { get; init; } = 20;
+
+    /// <summary>Write a checkpoint every this many steps (and always at the end); 0 = only at the end.</summary>
+    [JsonPropertyName("checkpoint_every"), ConfigRange(0, 1e9)]
+    public int CheckpointEvery { get; init; } = 0;
+
+    /// <summary>Intra-op threads for libtorch; 0 keeps libtorch's default.</summary>
+    [JsonPropertyName("threads"), ConfigRange(0, 1024)]
+    public int Threads { get; init; } = 0;
+
+    /// <summary>Device to train on: "cpu", "cuda" or "cuda:N" (needs a CUDA libtorch package).</summary>
+    [JsonPropertyName("device")]
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Stop after this many seconds of training (0 = no limit); for equal wall-clock budgets.</summary>
+    [JsonPropertyName("max_seconds"), ConfigRange(0, 1e9)]
+    public double MaxSeconds { get; init; }
+}

@@ -1,0 +1,22 @@
+using Nsm.Config;
+
+namespace Nsm.Models;
+
+/// <summary>Every model kind selectable by <c>model.kind</c>, and how to build it.</summary>
+public static class ModelRegistry
+{
+    private static readonly Dictionary<string, Func<ModelConfig, TaskSpec, SequenceModel>> Builders = new()
+    {
+        ["transformer"] = (c, s) => new TransformerModel(c, s),
+    };
+
+    public static IEnumerable<string> Kinds => Builders.Keys.Order(StringComparer.Ordinal);
+
+    /// <summary>Builds the model named by config.Kind for a task; throws <see cref="ConfigException"/> for unknown kinds.</summary>
+    public static SequenceModel Create(ModelConfig config, TaskSpec spec)
+    {
+        if (!Builders.TryGetValue(config.Kind, out var build))
+            throw new ConfigException($"'model.kind' = \"{config.Kind}\" is not known; allowed: {string.Join(", ", Kinds)}");
+        return build(config, spec);
+    }
+}

@@ -1,0 +1,79 @@
+using Nsm.Data;
+using Nsm.Models;
+using static TorchSharp.torch;
+
+namespace Nsm.Tasks;
+
+/// <summary>One generated sequence: tokens and which next-token targets are scored.</summary>
+/// <param name="Tokens">The whole sequence s (length T).</param>
+/// <param name="Scored">Length T-1: Scored[j] says whether predicting s[j+1] from s[..j] counts.</param>
+public sealed record SequenceExample(long[] Tokens, bool[] Scored);
+
+/// <summary>
+/// Base of generated next-token tasks (copy, selective copy, recall): the model reads s[0..T-2]
+/// and predicts s[1..T-1]; only the scored targets enter loss and accuracy. All examples of a
+/// task have the same length, so batches need no padding.
+/// </summary>
+public abstract class SyntheticSequenceTask : ITask
+{
+    private readonly long seed;
+    private readonly int evalExamples;
+    private List<SequenceExample>? evalSet;
+
+    protected SyntheticSequenceTask(long seed, int evalExamples)
+    {
+        this.seed = seed;
+        this.evalExamples = evalExamples;
+    }
+
+    public abstract string Name { get; }
+
+    public abstract TaskSpec Spec { get; }
+
+    public virtual ITokenizer? Tokenizer => null;
+
+    /// <summary>Draws one example.</summary>
+    public abstract SequenceExample Generate(SeededRandom random);
+
+    public Batch TrainBatch(long step, int batchSize, Device device)
+    {
+        // Stream step+1 for training, stream 0 for evaluation: the two never overlap.
+        var random = new SeededRandom(seed, step + 1);
+        return ToBatch(Enumerable.Range(0, batchSize).Select(_ => Generate(random)).ToList(), device);
+    }
+
+    public IEnumerable<Batch> EvalBatches(int batchSize, Device device)
+    {
+        evalSet ??= GenerateEvalSet();
+        for (var start = 0; start < evalSet.Count; start += batchSize)
+            yield return ToBatch(evalSet.Skip(start).Take(batchSize).ToList(), device);
+    }
+
+    private List<SequenceExample> GenerateEvalSet()
+    {
+        var random = new SeededRandom(seed ^ 0x5EEDL, 0);
+        return Enumerable.Range(0, evalExamples).Select(_ => Generate(random)).ToList();
+    }
+
+    /// <summary>Stacks examples into inputs (B, T-1), targets (B, T-1) and a loss mask (B, T-1).</summary>
+    public static Batch ToBatch(IReadOnlyList<SequenceExample> examples, Device device)
+    {
+        var b = examples.Count;
+        var t = examples[0].Tokens.Length - 1;
+        var inputs = new long[b * t];
+        var targets = new long[b * t];
+        var mask = new bool[b * t];
+        for (var i = 0; i < b; i++)
+        {
+            var tokens = examples[i].Tokens;
+            if (tokens.Length != t + 1) throw new InvalidOperationException("synthetic examples of one batch must have equal length");
+            Array.Copy(tokens, 0, inputs, i * t, t);
+            Array.Copy(tokens, 1, targets, i * t, t);
+            Array.Copy(examples[i].Scored, 0, mask, i * t, t);
+        }
+        return new Batch(
+            tensor(inputs, [b, t]).to(device),
+            tensor(targets, [b, t]).to(device),
+            tensor(mask, [b, t]).to(device));
+    }
+}

@@ -1,0 +1,22 @@
+using Nsm.Config;
+
+namespace Nsm.Tasks;
+
+/// <summary>Every task selectable by <c>task.name</c>, and how to build it.</summary>
+public static class TaskRegistry
+{
+    private static readonly Dictionary<string, Func<TaskConfig, long, ITask>> Builders = new()
+    {
+        ["copy"] = (c, seed) => new CopyTask(c, seed),
+    };
+
+    public static IEnumerable<string> Names => Builders.Keys.Order(StringComparer.Ordinal);
+
+    /// <summary>Builds the task named by config.Name with a data seed.</summary>
+    public static ITask Create(TaskConfig config, long seed)
+    {
+        if (!Builders.TryGetValue(config.Name, out var build))
+            throw new ConfigException($"'task.name' = \"{config.Name}\" is not known; allowed: {string.Join(", ", Names)}");
+        return build(config, seed);
+    }
+}

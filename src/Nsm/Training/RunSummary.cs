@@ -1,0 +1,25 @@
+using System.Text.Json.Serialization;
+
+namespace Nsm.Training;
+
+/// <summary>Evaluation numbers in summary.json.</summary>
+public sealed record EvalSummary(
+    [property: JsonPropertyName("loss")] double Loss,
+    [property: JsonPropertyName("accuracy")] double? Accuracy,
+    [property: JsonPropertyName("perplexity")] double Perplexity,
+    [property: JsonPropertyName("bits_per_token")] double BitsPerToken,
+    [property: JsonPropertyName("count")] long Count);
+
+/// <summary>What a finished run reports in <c>summary.json</c>.</summary>
+public sealed record RunSummary(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("task")] string Task,
+    [property: JsonPropertyName("params")] long Params,
+    [property: JsonPropertyName("steps")] long Steps,
+    [property: JsonPropertyName("train_tokens")] long TrainTokens,
+    [property: JsonPropertyName("train_tokens_per_sec")] double TrainTokensPerSec,
+    [property: JsonPropertyName("final_train_loss")] double FinalTrainLoss,
+    [property: JsonPropertyName("eval")] EvalSummary Eval,
+    [property: JsonPropertyName("wall_seconds")] double WallSeconds,
+    [property: JsonPropertyName("threads")] int Threads,
+    [property: JsonPropertyName("device")] string Device);

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Nsm.Checkpoints;
+using Nsm.Config;
+using Nsm.Models;
+using Nsm.Tasks;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Nsm.Training;
+
+/// <summary>
+/// Trains any <see cref="SequenceModel"/> on any <see cref="ITask"/>: AdamW with weight-decay
+/// groups, warm-up + cosine schedule, gradient clipping, periodic evaluation, checkpoints,
+/// metrics.jsonl + TensorBoard, summary.json. Each step runs in its own dispose scope.
+/// </summary>
+public sealed class Trainer
+{
+    public const string SummaryFile = "summary.json";
+
+    private readonly RunConfig config;
+    private readonly string runDir;
+    private readonly TextWriter output;
+
+    /// <param name="config">The resolved run config.</param>
+    /// <param name="runDir">Folder for config, checkpoint, metrics and summary.</param>
+    /// <param name="output">Where progress lines go (Console.Out for the CLI).</param>
+    public Trainer(RunConfig config, string runDir, TextWriter? output = null)
+    {
+        this.config = config;
+        this.runDir = runDir;
+        this.output = output ?? TextWriter.Null;
+    }
+
+    /// <summary>Loss of every logged step, in order (for tests and plots).</summary>
+    public List<(long Step, double Loss)> LossHistory { get; } = [];
+
+    /// <summary>Trains from scratch, or from the checkpoint in runDir when resume is true.</summary>
+    public RunSummary Run(bool resume = false)
+    {
+        var train = config.Train;
+        var device = Devices.Resolve(train.Device);
+        if (train.Threads > 0) torch.set_num_threads(train.Threads);
+        torch.manual_seed(train.Seed);
+
+        var task = TaskRegistry.Create(config.Task, train.Seed);
+        var model = ModelRegistry.Create(config.Model, task.Spec);
+        model.to(device);
+        var optimizer = CreateOptimizer(model, train);
+        var schedule = new LearningRateSchedule(train.Lr, train.WarmupSteps, train.Steps, train.MinLrRatio);
+
+        var state = new TrainerState(0, 0, 0);
+        if (resume)
+        {
+            Checkpoint.LoadWeights(Path.Combine(runDir, Checkpoint.WeightsFile), model);
+            Checkpoint.LoadOptimizer(runDir, optimizer);
+            Checkpoint.LoadRng(runDir);
+            state = Checkpoint.LoadState(runDir);
+        }
+        Directory.CreateDirectory(runDir);
+        AtomicFile.WriteAllText(Path.Combine(runDir, Checkpoint.ConfigFile), ConfigLoader.Serialize(config));
+
+        using var metrics = new MetricsLog(runDir, resume ? state.Step : null);
+        var progress = new ProgressReporter(output, train.Steps, ProgressReporter.IsTerminal && output == Console.Out);
+        var parameters = model.parameters().ToList();
+        progress.Line($"model {config.Model.Kind}: {model.ParameterCount():N0} parameters; task {task.Name}; {train.Steps} steps on {device.type} with {torch.get_num_threads()} threads");
+
+        var wall = Stopwatch.StartNew();
+        var trainTime = Stopwatch.StartNew();
+        var step = state.Step;
+        var tokens = state.TokensSeen;
+        var previousSeconds = state.TrainSeconds;
+        double lastLoss = double.NaN, windowLoss = 0;
+        long windowTokens = 0, windowSteps = 0;
+        var windowClock = Stopwatch.StartNew();
+        model.train();
+
+        while (step < train.Steps)
+        {
+            if (train.MaxSeconds > 0 && previousSeconds + trainTime.Elapsed.TotalSeconds >= train.MaxSeconds) break;
+            var lr = schedule.At(step);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+
+            using (var scope = NewDisposeScope())
+            {
+                using var batch = task.TrainBatch(step, train.BatchSize, device);
+                optimizer.zero_grad();
+                var logits = model.forward(batch.Inputs, batch.PaddingMask);
+                var (loss, _, _) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output);
+                var total = model.AuxiliaryLoss() is { } aux ? loss + aux : loss;
+                total.backward();
+                if (train.GradClip > 0) nn.utils.clip_grad_norm_(parameters, train.GradClip);
+                optimizer.step();
+                lastLoss = loss.item<float>();
+                var batchTokens = batch.Inputs.shape[0] * batch.Inputs.shape[1];
+                tokens += batchTokens;
+                windowTokens += batchTokens;
+            }
+            step++;
+            windowLoss += lastLoss;
+            windowSteps++;
+            progress.Tick(step, lastLoss);
+
+            if (!double.IsFinite(lastLoss))
+                throw new TrainingDivergedException($"loss became {lastLoss} at step {step}; lower train.lr or enable train.grad_clip");
+
+            if (step % train.LogEvery == 0 || step == train.Steps)
+            {
+                var seconds = windowClock.Elapsed.TotalSeconds;
+                var tokensPerSecond = windowTokens / Math.Max(seconds, 1e-9);
+                var meanLoss = windowLoss / windowSteps;
+                var secondsPerStep = (previousSeconds + trainTime.Elapsed.TotalSeconds) / Math.Max(1, step - state.Step + 0.0) * ((double)(step - state.Step) / Math.Max(1, step));
+                var eta = TimeSpan.FromSeconds(seconds / windowSteps * (train.Steps - step));
+                progress.Log(step, meanLoss, lr, tokensPerSecond, eta);
+                metrics.Write(step, "train", new Dictionary<string, double> { ["loss"] = meanLoss, ["lr"] = lr, ["tokens_per_sec"] = tokensPerSecond, ["tokens"] = tokens });
+                LossHistory.Add((step, meanLoss));
+                windowLoss = 0;
+                windowSteps = 0;
+                windowTokens = 0;
+                windowClock.Restart();
+                _ = secondsPerStep;
+            }
+            if (train.EvalEvery > 0 && step % train.EvalEvery == 0 && step != train.Steps)
+                RecordEval(model, task, device, step, metrics, progress);
+            if (train.CheckpointEvery > 0 && step % train.CheckpointEvery == 0 && step != train.Steps)
+                Checkpoint.Save(runDir, config, model, optimizer, new TrainerState(step, tokens, previousSeconds + trainTime.Elapsed.TotalSeconds));
+        }
+
+        var trainSeconds = previousSeconds + trainTime.Elapsed.TotalSeconds;
+        trainTime.Stop();
+        var final = RecordEval(model, task, device, step, metrics, progress);
+        Checkpoint.Save(runDir, config, model, optimizer, new TrainerState(step, tokens, trainSeconds));
+
+        var summary = new RunSummary(
+            config.Model.Kind, task.Name, model.ParameterCount(), step, tokens,
+            tokens / Math.Max(trainSeconds, 1e-9), lastLoss,
+            new EvalSummary(final.Loss, final.Accuracy, final.Perplexity, final.BitsPerToken, final.Count),
+            wall.Elapsed.TotalSeconds + (resume ? previousSeconds : 0), torch.get_num_threads(), device.type.ToString().ToLowerInvariant());
+        AtomicFile.WriteAllText(Path.Combine(runDir, SummaryFile), JsonSerializer.Serialize(summary, ConfigLoader.WriteOptions));
+        progress.Line($"done: {step} steps, eval loss {final.Loss:F4}, accuracy {final.Accuracy:P2}, {summary.TrainTokensPerSec:F0} tok/s; wrote {runDir}");
+        return summary;
+    }
+
+    private EvalResult RecordEval(SequenceModel model, ITask task, Device device, long step, MetricsLog metrics, ProgressReporter progress)
+    {
+        var result = Evaluator.Evaluate(model, task, config.Train.BatchSize, device);
+        metrics.Write(step, "eval", new Dictionary<string, double> { ["loss"] = result.Loss, ["accuracy"] = result.Accuracy });
+        progress.Line($"eval  step {step,6}  loss {result.Loss:F4}  accuracy {result.Accuracy:P2}");
+        return result;
+    }
+
+    /// <summary>
+    /// AdamW with two groups: matrices (dim >= 2) get weight decay; vectors (norm gains,
+    /// biases, importance scores, initial-state vectors) do not.
+    /// </summary>
+    public static AdamW CreateOptimizer(SequenceModel model, TrainConfig train)
+    {
+        var decay = new List<Parameter>();
+        var noDecay = new List<Parameter>();
+        foreach (var p in model.parameters().Where(p => p.requires_grad))
+            (p.dim() >= 2 ? decay : noDecay).Add(p);
+        var groups = new List<AdamW.ParamGroup>
+        {
+            new(decay, new AdamW.Options { weight_decay = train.WeightDecay, LearningRate = train.Lr }),
+            new(noDecay, new AdamW.Options { weight_decay = 0.0, LearningRate = train.Lr }),
+        };
+        return optim.AdamW(groups, train.Lr, train.Beta1, train.Beta2, 1e-8, train.WeightDecay);
+    }
+}
+
+/// <summary>Training produced a non-finite loss.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
