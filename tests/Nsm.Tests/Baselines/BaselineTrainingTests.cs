@@ -12,7 +12,7 @@ public sealed class BaselineTrainingTests
     {
         using var dir = TestConfigs.TempDir();
         var config = TestConfigs.TinyCopy($"model.kind={kind}", "model.d_model=16", "model.state_size=8");
-        var summary = new Trainer(config, dir.Path).Run();
+        var summary = new Trainer(config, dir.Path).Run()!;
         Assert.Equal(kind, summary.Model);
         Assert.Equal(6, summary.Steps);
         Assert.True(double.IsFinite(summary.FinalTrainLoss));
