@@ -8,6 +8,7 @@ public static class ModelRegistry
     private static readonly Dictionary<string, Func<ModelConfig, TaskSpec, SequenceModel>> Builders = new()
     {
         ["transformer"] = (c, s) => new TransformerModel(c, s),
+        ["nsm"] = (c, s) => new NsmModel(c, s),
     };
 
     public static IEnumerable<string> Kinds => Builders.Keys.Order(StringComparer.Ordinal);
