@@ -103,4 +103,11 @@ public sealed partial record TaskConfig
     /// <summary>Side of the square patches of image_format "patches"; must divide the image size. Default 4.</summary>
     [JsonPropertyName("patch_size"), ConfigRange(1, 1024)]
     public int PatchSize { get; init; } = 4;
+
+    /// <summary>
+    /// wikitext: renumber the cl100k_base subword ids to those that occur in the training text
+    /// (plus one unknown id), so small models need no 100k-row embedding. Default true.
+    /// </summary>
+    [JsonPropertyName("compact_vocab")]
+    public bool CompactVocab { get; init; } = true;
 }

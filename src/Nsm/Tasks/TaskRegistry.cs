@@ -16,6 +16,8 @@ public static class TaskRegistry
         ["mnist"] = (c, seed) => new ImageClassificationTask("mnist", c, seed),
         ["fashion_mnist"] = (c, seed) => new ImageClassificationTask("fashion_mnist", c, seed),
         ["cifar10"] = (c, seed) => new ImageClassificationTask("cifar10", c, seed),
+        ["char_lm"] = (c, seed) => TextTasks.CharLm(c, seed),
+        ["wikitext"] = (c, seed) => TextTasks.WikiText(c, seed),
     };
 
     public static IEnumerable<string> Names => Builders.Keys.Order(StringComparer.Ordinal);
