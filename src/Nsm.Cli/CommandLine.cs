@@ -14,6 +14,7 @@ public static class CommandLine
             ["eval"] = (EvalCommand.Run, EvalCommand.Usage),
             ["generate"] = (GenerateCommand.Run, GenerateCommand.Usage),
             ["config"] = (ConfigCommand.Run, ConfigCommand.Usage),
+            ["scale"] = (ScaleCommand.Run, ScaleCommand.Usage),
         };
 
     public static int Run(string[] args, TextWriter? error = null)
