@@ -15,6 +15,8 @@ public static class CommandLine
             ["generate"] = (GenerateCommand.Run, GenerateCommand.Usage),
             ["config"] = (ConfigCommand.Run, ConfigCommand.Usage),
             ["scale"] = (ScaleCommand.Run, ScaleCommand.Usage),
+            ["stream"] = (StreamCommand.Run, StreamCommand.Usage),
+            ["bench"] = (BenchCommand.Run, BenchCommand.Usage),
         };
 
     public static int Run(string[] args, TextWriter? error = null)

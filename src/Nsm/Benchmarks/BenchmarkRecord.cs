@@ -73,6 +73,9 @@ public sealed record BenchmarkRecord
     /// <summary>Resident memory now (stream mode).</summary>
     [JsonPropertyName("rss_bytes")] public long? RssBytes { get; init; }
 
+    /// <summary>(peak at the last checkpoint - peak at the first) / peak at the first (stream summary).</summary>
+    [JsonPropertyName("peak_growth")] public double? PeakGrowth { get; init; }
+
     /// <summary>Analytic forward FLOPs per token (see docs/benchmarks.md for the formulas).</summary>
     [JsonPropertyName("flops_per_token")] public double? FlopsPerToken { get; init; }
     /// <summary>Achieved model FLOP/s: FLOPs per token (x3 for training) times tokens per second.</summary>
