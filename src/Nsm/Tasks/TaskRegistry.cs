@@ -8,6 +8,10 @@ public static class TaskRegistry
     private static readonly Dictionary<string, Func<TaskConfig, long, ITask>> Builders = new()
     {
         ["copy"] = (c, seed) => new CopyTask(c, seed),
+        ["selective_copy"] = (c, seed) => new SelectiveCopyTask(c, seed),
+        ["repeat_copy"] = (c, seed) => new RepeatCopyTask(c, seed),
+        ["associative_recall"] = (c, seed) => new AssociativeRecallTask(c, seed),
+        ["mqar"] = (c, seed) => new MqarTask(c, seed),
     };
 
     public static IEnumerable<string> Names => Builders.Keys.Order(StringComparer.Ordinal);
