@@ -35,7 +35,9 @@ public static class CellRunner
         {
             using var model = ModelRegistry.Create(spec.Model, spec.TaskSpec());
             record = record with { Params = model.ParameterCount() };
-            return spec.Mode switch
+            if (spec.Mode == ScaleModes.Generate && !spec.Causal)
+                return record with { Status = MeasurementStatus.Unsupported, Note = $"{spec.Model.Kind} is bidirectional: no causal generation" };
+            var measured = spec.Mode switch
             {
                 ScaleModes.Train => TimeSteps(spec, record, model, train: true),
                 ScaleModes.Infer => TimeSteps(spec, record, model, train: false),
@@ -44,6 +46,7 @@ public static class CellRunner
                     : record with { Status = MeasurementStatus.Unsupported, Note = $"{spec.Model.Kind} has no streaming state (IStreamingModel)" },
                 _ => throw new ArgumentException($"unknown mode '{spec.Mode}'; allowed: {string.Join(", ", ScaleModes.All)}"),
             };
+            return spec.Causal || measured.Note is not null ? measured : measured with { Note = "bidirectional (no causal form): measured as an encoder" };
         }
         catch (Exception e) when (IsOutOfMemory(e))
         {

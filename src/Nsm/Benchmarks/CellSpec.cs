@@ -27,6 +27,11 @@ public sealed record CellSpec
     [JsonPropertyName("generate_tokens")] public int GenerateTokens { get; init; } = 16;
     /// <summary>Tokens per call when consuming the context (generate).</summary>
     [JsonPropertyName("prefill_chunk")] public int PrefillChunk { get; init; } = 1024;
+    /// <summary>
+    /// Causal language model (true) or bidirectional per-token encoder (false, for kinds that
+    /// have no causal form, e.g. Linformer); bidirectional kinds cannot generate.
+    /// </summary>
+    [JsonPropertyName("causal")] public bool Causal { get; init; } = true;
     /// <summary>Token vocabulary of the synthetic language-model inputs.</summary>
     [JsonPropertyName("vocab_size")] public int VocabSize { get; init; } = 256;
     [JsonPropertyName("warmup")] public int Warmup { get; init; } = 1;
@@ -42,10 +47,11 @@ public sealed record CellSpec
     public int MaxLength => Mode == ScaleModes.Generate ? Context + GenerateTokens + Warmup : SeqLen;
 
     /// <summary>The causal language-model task shape the cell's model is built for.</summary>
-    public TaskSpec TaskSpec() => LanguageModelSpec(VocabSize, MaxLength);
+    public TaskSpec TaskSpec() => LanguageModelSpec(VocabSize, MaxLength, Causal);
 
-    public static TaskSpec LanguageModelSpec(int vocab, int maxLength) =>
-        new(vocab, 0, TaskOutput.PerToken, vocab, Causal: true, MaxLength: Math.Max(1, maxLength));
+    /// <summary>Per-token prediction over a vocabulary: a causal language model, or a bidirectional encoder.</summary>
+    public static TaskSpec LanguageModelSpec(int vocab, int maxLength, bool causal = true) =>
+        new(vocab, 0, TaskOutput.PerToken, vocab, causal, Math.Max(1, maxLength));
 
     /// <summary>Short text for progress lines: "transformer train N=4096 B=2".</summary>
     public string Describe() => Mode == ScaleModes.Generate

@@ -34,37 +34,73 @@ public sealed class ScaleBenchmark
     /// <summary>The model kinds measured: the requested ones, or every registered kind.</summary>
     public IReadOnlyList<string> Kinds => options.Models.Count > 0 ? options.Models : ModelRegistry.Kinds.ToList();
 
-    /// <summary>The model config of each kind at the benchmark's size (matched parameters or equal width).</summary>
-    public IReadOnlyDictionary<string, ModelConfig> Configs()
+    /// <summary>A kind's config at the benchmark's size, and whether it runs as a causal model.</summary>
+    public sealed record SizedModel(ModelConfig Config, bool Causal);
+
+    /// <summary>
+    /// The model config of each kind at the benchmark's size (matched parameters or equal width).
+    /// Kinds that cannot be causal (their constructor refuses a causal task) are measured as
+    /// bidirectional encoders, and sized on that task shape.
+    /// </summary>
+    public IReadOnlyDictionary<string, SizedModel> Configs()
     {
-        var spec = CellSpec.LanguageModelSpec(options.VocabSize, options.Lengths.Concat(options.Contexts).DefaultIfEmpty(1024).Min());
+        var length = options.Lengths.Concat(options.Contexts).DefaultIfEmpty(1024).Min();
+        var spec = CellSpec.LanguageModelSpec(options.VocabSize, length);
         ModelConfig Base(string kind) => ConfigLoader.FromOverrides(new[]
         {
             $"model.kind={kind}", $"model.d_model={options.DModel}", $"model.num_layers={options.NumLayers}", $"model.num_heads={options.NumHeads}",
         }.Concat(options.Overrides)).Model;
 
-        var configs = new Dictionary<string, ModelConfig>();
+        var configs = new Dictionary<string, SizedModel>();
         var target = options.TargetParams;
         if (options.MatchParams && target <= 0)
             target = SizeMatcher.CountParams(Base(options.ReferenceModel), spec);
         foreach (var kind in Kinds)
         {
             var config = Base(kind);
+            var causal = BuildsCausal(config, spec);
+            var kindSpec = causal ? spec : CellSpec.LanguageModelSpec(options.VocabSize, length, causal: false);
             if (options.MatchParams && (kind != options.ReferenceModel || options.TargetParams > 0))
-                config = SizeMatcher.MatchParams(config, spec, target).Config;
-            configs[kind] = config;
+                config = SizeMatcher.MatchParams(config, kindSpec, target).Config;
+            configs[kind] = new SizedModel(config, causal);
         }
         return configs;
     }
 
+    private static bool BuildsCausal(ModelConfig config, TaskSpec causalSpec)
+    {
+        try
+        {
+            SizeMatcher.CountParams(config, causalSpec);
+            return true;
+        }
+        catch (ConfigException) when (TryBuild(config, causalSpec with { Causal = false }))
+        {
+            return false;
+        }
+    }
+
+    private static bool TryBuild(ModelConfig config, TaskSpec spec)
+    {
+        try
+        {
+            SizeMatcher.CountParams(config, spec);
+            return true;
+        }
+        catch (ConfigException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Every measurement of the sweep, in the order they run.</summary>
-    public IEnumerable<CellSpec> Cells(IReadOnlyDictionary<string, ModelConfig> configs)
+    public IEnumerable<CellSpec> Cells(IReadOnlyDictionary<string, SizedModel> configs)
     {
         foreach (var kind in Kinds)
         {
             var common = new CellSpec
             {
-                Model = configs[kind], Suite = options.Suite, VocabSize = options.VocabSize,
+                Model = configs[kind].Config, Causal = configs[kind].Causal, Suite = options.Suite, VocabSize = options.VocabSize,
                 Warmup = options.Warmup, Repetitions = options.Repetitions, BudgetSeconds = options.BudgetSeconds,
                 Threads = options.Threads, GenerateTokens = options.GenerateTokens, PrefillChunk = options.PrefillChunk,
             };

@@ -4,14 +4,14 @@ using Nsm.Models;
 namespace Nsm.Benchmarks;
 
 /// <summary>
-/// Gives every model kind the same parameter budget: keeps depth and the other settings and
-/// searches d_model (in steps that keep heads dividing the width) for the parameter count
-/// closest to the target. Works for any kind in the registry, because it only builds models
-/// and counts their parameters.
+/// Gives every model kind the same parameter budget through the library's own sizing rule
+/// (model.target_params, <see cref="ModelSizing"/>): depth and the other settings stay, d_model
+/// is chosen for the closest parameter count. Returns the resolved config, so reports show the
+/// width each kind got.
 /// </summary>
 public static class SizeMatcher
 {
-    /// <summary>The matched config and its parameter count.</summary>
+    /// <summary>The matched config (target_params resolved into d_model) and its parameter count.</summary>
     public sealed record Match(ModelConfig Config, long Params);
 
     /// <summary>Parameter count of a config on a task shape.</summary>
@@ -21,46 +21,10 @@ public static class SizeMatcher
         return model.ParameterCount();
     }
 
-    /// <summary>
-    /// The width of <paramref name="config"/>'s kind whose parameter count is closest to
-    /// <paramref name="target"/>. step: granularity of d_model (default lcm(num_heads, 8)).
-    /// </summary>
-    public static Match MatchParams(ModelConfig config, TaskSpec spec, long target, int step = 0)
+    /// <summary>config's kind sized to about target parameters on this task shape.</summary>
+    public static Match MatchParams(ModelConfig config, TaskSpec spec, long target)
     {
-        config = config with { TargetParams = 0 };
-        if (step <= 0) step = Lcm(config.NumHeads, 8);
-        var cache = new Dictionary<int, long?>();
-        long? Params(int k)
-        {
-            if (cache.TryGetValue(k, out var p)) return p;
-            try
-            {
-                p = CountParams(config with { DModel = k * step }, spec);
-            }
-            catch (ConfigException)
-            {
-                p = null;
-            }
-            return cache[k] = p;
-        }
-
-        // Parameter counts grow with width: double until past the target, then bisect.
-        int lo = 1, hi = 1;
-        while ((Params(hi) ?? 0) < target && hi * step < 65536) { lo = hi; hi *= 2; }
-        while (hi - lo > 1)
-        {
-            var mid = (lo + hi) / 2;
-            if ((Params(mid) ?? 0) < target) lo = mid; else hi = mid;
-        }
-        var best = new[] { lo, hi }.Where(k => Params(k) is not null)
-            .OrderBy(k => Math.Abs(Params(k)!.Value - target)).FirstOrDefault();
-        if (best == 0) throw new ConfigException($"'model.d_model': no width of {config.Kind} in steps of {step} builds a model near {target} parameters");
-        return new Match(config with { DModel = best * step }, Params(best)!.Value);
-    }
-
-    private static int Lcm(int a, int b)
-    {
-        static int Gcd(int x, int y) => y == 0 ? x : Gcd(y, x % y);
-        return a / Gcd(a, b) * b;
+        var resolved = ModelSizing.Resolve(config with { TargetParams = target }, spec, ModelRegistry.Create);
+        return new Match(resolved, CountParams(resolved, spec));
     }
 }

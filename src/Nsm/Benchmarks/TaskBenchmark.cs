@@ -54,7 +54,15 @@ public sealed class TaskBenchmark(BenchOptions options, TextWriter? log = null)
         if (!options.MatchParams || kind == reference.Model.Kind) return config;
         var spec = TaskRegistry.Create(reference.Task, seed).Spec;
         var target = SizeMatcher.CountParams(reference.Model, spec);
-        return config with { Model = SizeMatcher.MatchParams(config.Model, spec, target).Config };
+        try
+        {
+            return config with { Model = SizeMatcher.MatchParams(config.Model, spec, target).Config };
+        }
+        catch (ConfigException)
+        {
+            // The kind cannot be built for this task at all; training reports why.
+            return config;
+        }
     }
 
     /// <summary>Trains every combination into outDir/runs/PRESET/KIND/seedS and returns per-run and aggregate records.</summary>
@@ -110,6 +118,11 @@ public sealed class TaskBenchmark(BenchOptions options, TextWriter? log = null)
                     record = record with { F1Macro = ClassificationMetrics.Evaluate(model, task, config.Train.BatchSize, Devices.Resolve(config.Train.Device)).MacroF1 };
             }
             return record;
+        }
+        catch (ConfigException e)
+        {
+            // A kind that cannot do the task (e.g. a bidirectional model on a causal task).
+            return record with { Status = MeasurementStatus.Unsupported, Note = $"preset {preset}: {e.Message}" };
         }
         catch (TrainingDivergedException e)
         {

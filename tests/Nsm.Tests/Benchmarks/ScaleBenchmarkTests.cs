@@ -94,13 +94,14 @@ public sealed class ScaleBenchmarkTests
         var options = Tiny() with { DModel = 32 };
         var bench = new ScaleBenchmark(options, ScaleBenchmark.InProcess);
         var configs = bench.Configs();
-        var spec = CellSpec.LanguageModelSpec(options.VocabSize, 16);
-        var target = SizeMatcher.CountParams(configs["transformer"], spec);
-        foreach (var (kind, config) in configs)
+        var target = SizeMatcher.CountParams(configs["transformer"].Config, CellSpec.LanguageModelSpec(options.VocabSize, 16));
+        foreach (var (kind, (config, causal)) in configs)
         {
+            var spec = CellSpec.LanguageModelSpec(options.VocabSize, 16, causal);
             var count = SizeMatcher.CountParams(config, spec);
-            var below = SizeMatcher.CountParams(config with { DModel = config.DModel - 8 }, spec);
-            var above = SizeMatcher.CountParams(config with { DModel = config.DModel + 8 }, spec);
+            var step = (int)ModelSizing.Step(config);
+            var below = config.DModel > step ? SizeMatcher.CountParams(config with { DModel = config.DModel - step }, spec) : long.MaxValue / 2;
+            var above = SizeMatcher.CountParams(config with { DModel = config.DModel + step }, spec);
             // The chosen width is at least as close as its neighbours.
             Assert.True(Math.Abs(count - target) <= Math.Abs(below - target) && Math.Abs(count - target) <= Math.Abs(above - target), $"{kind}: {count} vs target {target}");
         }
