@@ -17,6 +17,7 @@ public static class CommandLine
             ["scale"] = (ScaleCommand.Run, ScaleCommand.Usage),
             ["stream"] = (StreamCommand.Run, StreamCommand.Usage),
             ["bench"] = (BenchCommand.Run, BenchCommand.Usage),
+            ["report"] = (ReportCommand.Run, ReportCommand.Usage),
         };
 
     public static int Run(string[] args, TextWriter? error = null)

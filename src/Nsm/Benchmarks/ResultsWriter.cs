@@ -17,8 +17,8 @@ public static class ResultsWriter
         AtomicFile.WriteAllText(Path.Combine(outDir, ReportFile), $"# {title}\n\n{Header(records)}\n{body}");
     }
 
-    /// <summary>Machine, date, command and memory-isolation lines for a report.</summary>
-    public static string Header(IReadOnlyList<BenchmarkRecord> records)
+    /// <summary>Machine and date lines, then (unless machineOnly) the commands and the memory isolation.</summary>
+    public static string Header(IReadOnlyList<BenchmarkRecord> records, bool machineOnly = false)
     {
         var text = new StringBuilder();
         var machine = records.Select(r => r.Machine).FirstOrDefault(m => m is not null);
@@ -27,6 +27,7 @@ public static class ResultsWriter
             text.AppendLine($"- Machine: {machine.Describe()}");
             text.AppendLine($"- Date: {machine.DateUtc}");
         }
+        if (machineOnly) return text.ToString();
         foreach (var command in records.Select(r => r.Command).Where(c => !string.IsNullOrEmpty(c)).Distinct())
             text.AppendLine($"- Command: `{command}`");
         var isolation = records.Select(r => r.MemoryIsolation).Where(i => i is not null).Distinct().ToList();

@@ -130,7 +130,7 @@ public static class StreamBenchmark
     public static void WriteOutput(string outDir, IReadOnlyList<BenchmarkRecord> records)
     {
         Directory.CreateDirectory(outDir);
-        var charts = WriteCharts(records, outDir, "");
+        var charts = WriteCharts(records, outDir, "stream-");
         ResultsWriter.Write(outDir, records, "Streaming memory", Markdown(records, charts, ""));
     }
 
@@ -138,7 +138,7 @@ public static class StreamBenchmark
     {
         var points = records.Where(r => r.Suite == "stream" && r.PeakGrowth is null && r.Tokens is not null).ToList();
         if (points.Count == 0) return [];
-        var name = $"{prefix}stream-memory.png";
+        var name = $"{prefix}memory.png";
         var series = points.GroupBy(r => r.Model).SelectMany(g => new[]
         {
             new ChartSeries($"{g.Key} resident (RSS)", g.Select(r => (double)r.Tokens!.Value).ToList(), g.Select(r => r.RssBytes!.Value / (double)(1 << 20)).ToList()),
