@@ -45,8 +45,8 @@ public sealed partial record ModelConfig
 
     /// <summary>
     /// Chunk length of the chunked training forms of RWKV's WKV and Mamba's selective scan.
-    /// Default 0 = automatic: 16 for rwkv, 8 for mamba (the fastest measured on a 2-core CPU for
-    /// lengths 32 to 1024; see docs/baselines.md). Changes speed and memory, not results.
+    /// Default 0 = automatic: 16 for rwkv, 8 for mamba (the fastest in a timing of the operators
+    /// at lengths 32 to 1024 on a 2-core CPU). Changes speed and memory, not results.
     /// </summary>
     [JsonPropertyName("scan_chunk"), ConfigRange(0, 1_000_000)]
     public int ScanChunk { get; init; }
