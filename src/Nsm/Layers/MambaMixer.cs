@@ -93,7 +93,8 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>
 
         // Causal depthwise convolution over [previous kernel-1 inputs, this piece].
         var window = cat([convState, xs], 2);                                           // (B, E, kernel-1+L)
-        var nextConv = window.narrow(2, window.shape[2] - (kernel - 1), kernel - 1);
+        // A copy, not a view: the state must not keep the whole window alive.
+        var nextConv = window.narrow(2, window.shape[2] - (kernel - 1), kernel - 1).clone();
         var u = nn.functional.silu(conv1d.forward(window)).transpose(1, 2);            // (B, L, E)
 
         // Input-dependent delta, B, C: the selection mechanism.

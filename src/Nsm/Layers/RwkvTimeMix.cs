@@ -85,7 +85,7 @@ public sealed class RwkvTimeMix : nn.Module<Tensor, Tensor>
             ? Wkv.Recurrent(w, time_first, k, v, state)
             : Wkv.Chunked(w, time_first, k, v, state, scanChunk);
         var y = output.forward(sigmoid(r) * wkv);
-        var lastInput = x.select(1, length - 1);
+        var lastInput = x.select(1, length - 1).clone();                                // a copy: the state must not keep x alive
         return (y.MoveToOuterDisposeScope(), lastInput.MoveToOuterDisposeScope(),
             (next.Num.MoveToOuterDisposeScope(), next.Den.MoveToOuterDisposeScope(), next.Max.MoveToOuterDisposeScope()));
     }
