@@ -47,6 +47,7 @@ public sealed class NsmLayer : nn.Module
     private readonly long chunk;
     private readonly long window;
     private readonly double usageDecay;
+    private readonly double dropoutRate;
 
     /// <param name="config">Model settings (NSM keys in ModelConfig.Nsm.cs).</param>
     /// <param name="takesLowerSlots">Whether this layer's write also takes the slots of the layer below (cross-layer states).</param>
@@ -61,6 +62,7 @@ public sealed class NsmLayer : nn.Module
         chunk = config.ChunkSize;
         window = config.Window;
         usageDecay = config.UsageDecay;
+        dropoutRate = config.Dropout;
         var (capacity, active) = SlotCounts(config);
 
         attn_norm = new RmsNorm(dim);
@@ -196,7 +198,7 @@ public sealed class NsmLayer : nn.Module
 
         var slots = state.Slots;
         var cells = state.Cells;
-        var bias = manager.LogitBias();
+        var context = manager.Context();
         var outputs = new List<Tensor>();
         var chunkSlots = new List<Tensor>();
         var partial = state.Partial;
@@ -210,13 +212,13 @@ public sealed class NsmLayer : nn.Module
             var start = g * chunk + lo - p;
 
             var (stateKeys, stateValues) = state_read.KeysValues(slots);
-            var (stateOut, stateLse, stateWeights) = StateRead.Attend(q.narrow(2, start, count), stateKeys, stateValues, bias);
+            var (stateOut, stateLse, stateWeights) = StateRead.Attend(q.narrow(2, start, count), stateKeys, stateValues, context.LogitBias);
             (Tensor, Tensor)? localPart = localOut is null ? null
                 : (localOut.select(2, g).narrow(2, lo, count), localLse!.select(2, g).narrow(2, lo, count));
             var hRows = h.narrow(1, start, count);
             var (fused, share) = fusion.Combine(hRows, localPart, (stateOut, stateLse));
-            var rows = x.narrow(1, start, count) + dropout.forward(out_proj.forward(NsmOps.MergeHeads(fused)));
-            rows = rows + dropout.forward(ffn.forward(ffn_norm.forward(rows)));
+            var rows = x.narrow(1, start, count) + Dropout(out_proj.forward(NsmOps.MergeHeads(fused)));
+            rows = rows + Dropout(ffn.forward(ffn_norm.forward(rows)));
             outputs.Add(rows);
             usage?.AddRead(stateWeights, share);
 
@@ -234,7 +236,7 @@ public sealed class NsmLayer : nn.Module
             }
             (Tensor, Tensor)? lowerChunk = lower is { } l ? (l.Slots[chunkSlots.Count], l.Active) : null;
             Tensor mass;
-            (slots, cells, mass) = WriteChunk(chunkRows, chunkValid, 0, slots, cells, lowerChunk);
+            (slots, cells, mass) = WriteChunk(chunkRows, chunkValid, 0, slots, cells, lowerChunk, context);
             usage?.AddWrite(mass);
             chunkSlots.Add(slots);
             partial = zeros([b, 0, dim], device: x.device);
@@ -270,7 +272,8 @@ public sealed class NsmLayer : nn.Module
         var (b, n) = (x.shape[0], x.shape[1]);
         var initial = manager.InitialSlots(b);
         var initialCells = propagator.HasCells ? zeros_like(initial) : null;
-        var (slots, _, mass) = WriteChunk(x, valid, 0, initial, initialCells, lower);
+        var context = manager.Context();
+        var (slots, _, mass) = WriteChunk(x, valid, 0, initial, initialCells, lower, context);
 
         var h = attn_norm.forward(x);
         var q = NsmOps.SplitHeads(q_proj.forward(h), numHeads);                  // (B, h, N, hd)
@@ -291,10 +294,10 @@ public sealed class NsmLayer : nn.Module
             localPart = (o.view(b, numHeads, groups * chunk, headDim).narrow(2, 0, n), lse.view(b, numHeads, groups * chunk).narrow(2, 0, n));
         }
         var (stateKeys, stateValues) = state_read.KeysValues(slots);
-        var (stateOut, stateLse, stateWeights) = StateRead.Attend(q, stateKeys, stateValues, manager.LogitBias());
+        var (stateOut, stateLse, stateWeights) = StateRead.Attend(q, stateKeys, stateValues, context.LogitBias);
         var (fused, share) = fusion.Combine(h, localPart, (stateOut, stateLse));
-        var output = x + dropout.forward(out_proj.forward(NsmOps.MergeHeads(fused)));
-        output = output + dropout.forward(ffn.forward(ffn_norm.forward(output)));
+        var output = x + Dropout(out_proj.forward(NsmOps.MergeHeads(fused)));
+        output = output + Dropout(ffn.forward(ffn_norm.forward(output)));
         if (training)
         {
             var usage = new UsageAccumulator();
@@ -311,12 +314,12 @@ public sealed class NsmLayer : nn.Module
     /// real row keeps its slots and cells exactly (padding never touches the state).
     /// Returns the new slots and cells and the per-slot write mass (B, s, d).
     /// </summary>
-    internal (Tensor Slots, Tensor? Cells, Tensor Mass) WriteChunk(Tensor rows, Tensor? valid, long firstOffset, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower)
+    internal (Tensor Slots, Tensor? Cells, Tensor Mass) WriteChunk(Tensor rows, Tensor? valid, long firstOffset, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower, SlotContext context)
     {
         using var scope = NewDisposeScope();
         var (inputs, inputValid) = WriteInputs(rows, valid, firstOffset, lower);
-        var (candidate, mass) = writer.Write(inputs, inputValid, slots, manager);
-        var (newSlots, newCells) = Propagate(slots, cells, candidate, mass);
+        var (candidate, mass) = writer.Write(inputs, inputValid, slots, context);
+        var (newSlots, newCells) = Propagate(slots, cells, candidate, mass, context);
         if (valid is not null)
         {
             var written = valid.any(1).view(rows.shape[0], 1, 1);
@@ -338,8 +341,15 @@ public sealed class NsmLayer : nn.Module
         var inputs = write_norm.forward(rows);
         if (write_position is not null)
         {
-            var offsets = arange(firstOffset, firstOffset + n, device: rows.device) % chunk;     // (n)
-            inputs = inputs + write_position.index_select(0, offsets);
+            if (firstOffset == 0 && n == chunk)
+            {
+                inputs = inputs + write_position;                                                 // a whole chunk: offsets 0..c-1
+            }
+            else
+            {
+                var offsets = arange(firstOffset, firstOffset + n, device: rows.device) % chunk;  // (n)
+                inputs = inputs + write_position.index_select(0, offsets);
+            }
         }
         var inputValid = valid;
         if (lower is { } l && cross_norm is not null)
@@ -355,14 +365,17 @@ public sealed class NsmLayer : nn.Module
     /// Applies a write: the propagator's update from slots/cells (B, s, d), candidate and mass
     /// (B, s, d), RMS normalisation of the slots, then communication among the active slots.
     /// </summary>
-    internal (Tensor Slots, Tensor? Cells) Propagate(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass)
+    internal (Tensor Slots, Tensor? Cells) Propagate(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass, SlotContext context)
     {
         using var scope = NewDisposeScope();
         var (newSlots, newCells) = propagator.Update(slots, cells, candidate, mass);
         newSlots = NsmOps.UnitRms(newSlots);
-        if (communication is not null) newSlots = communication.forward(newSlots, manager.ActiveMask);
+        if (communication is not null) newSlots = communication.forward(newSlots, context);
         return (newSlots.MoveToOuterDisposeScope(), newCells?.MoveToOuterDisposeScope());
     }
+
+    /// <summary>Dropout on a residual branch; skipped (no op at all) when the rate is 0 or in eval mode.</summary>
+    private Tensor Dropout(Tensor x) => dropoutRate > 0 && training ? dropout.forward(x) : x;
 
     /// <summary>Physically removes inactive slots (see <see cref="StateManager.Compact"/>). States made before are invalid afterwards.</summary>
     public void Compact()
