@@ -1,0 +1,113 @@
+using System.Text.Json.Serialization;
+
+namespace Nsm.Config;
+
+/// <summary>
+/// Settings of the generated tasks beyond copy (selective copy, repeat copy, associative recall,
+/// MQAR, ListOps, bAbI) and of the file-backed datasets (images, text, documents). See
+/// docs/datasets.md for which task reads which key.
+/// </summary>
+public sealed partial record TaskConfig
+{
+    /// <summary>selective_copy: content tokens scattered among the <c>seq_len</c> positions (Mamba paper: 16 in 4096). Default 4.</summary>
+    [JsonPropertyName("num_tokens"), ConfigRange(1, 1_000_000)]
+    public int NumTokens { get; init; } = 4;
+
+    /// <summary>repeat_copy: the number of repetitions is drawn uniformly from 1..max_repeats (NTM paper). Default 3.</summary>
+    [JsonPropertyName("max_repeats"), ConfigRange(1, 1000)]
+    public int MaxRepeats { get; init; } = 3;
+
+    /// <summary>associative_recall, mqar: key-value pairs shown before the queries. Default 8.</summary>
+    [JsonPropertyName("num_pairs"), ConfigRange(1, 1_000_000)]
+    public int NumPairs { get; init; } = 8;
+
+    /// <summary>mqar: queries of earlier keys (distinct keys); 0 queries every key once (Zoology). Default 0.</summary>
+    [JsonPropertyName("num_queries"), ConfigRange(0, 1_000_000)]
+    public int NumQueries { get; init; }
+
+    /// <summary>associative_recall, mqar: number of distinct key tokens (keys of one sequence are distinct). Default 32.</summary>
+    [JsonPropertyName("key_vocab"), ConfigRange(1, 1_000_000)]
+    public int KeyVocab { get; init; } = 32;
+
+    /// <summary>associative_recall, mqar: number of distinct value tokens. Default 32.</summary>
+    [JsonPropertyName("value_vocab"), ConfigRange(1, 1_000_000)]
+    public int ValueVocab { get; init; } = 32;
+
+    /// <summary>
+    /// mqar: exponent a of Zoology's query-gap distribution p(g) ∝ a·g^(a-1) over the query slots;
+    /// 0.01 (Zoology's default) puts most queries soon after the pairs, 1 spreads them uniformly. Default 0.01.
+    /// </summary>
+    [JsonPropertyName("query_gap_power"), ConfigRange(0.0001, 1)]
+    public double QueryGapPower { get; init; } = 0.01;
+
+    /// <summary>
+    /// Seed of generated datasets (listops, babi generator) and of the train/validation split of
+    /// file datasets; independent of train.seed, so runs with different seeds see the same data. Default 1234.
+    /// </summary>
+    [JsonPropertyName("data_seed"), ConfigRange(0, int.MaxValue)]
+    public int DataSeed { get; init; } = 1234;
+
+    /// <summary>Which held-out split evaluation uses: "test" or "validation" (held out from the training data). Default "test".</summary>
+    [JsonPropertyName("eval_split"), AllowedValues("test", "validation")]
+    public string EvalSplit { get; init; } = "test";
+
+    /// <summary>Evaluate on at most this many examples (or text windows) of a dataset's evaluation split; 0 = all. Default 0.</summary>
+    [JsonPropertyName("max_eval_examples"), ConfigRange(0, int.MaxValue)]
+    public int MaxEvalExamples { get; init; }
+
+    /// <summary>
+    /// Fraction of a file dataset's training data held out (deterministically, by data_seed) as the
+    /// validation split; char_lm holds out the last part of the text. Default 0.1.
+    /// </summary>
+    [JsonPropertyName("validation_fraction"), ConfigRange(0, 0.9)]
+    public double ValidationFraction { get; init; } = 0.1;
+
+    /// <summary>Training examples of generated datasets (listops; LRA: 96000). Default 96000.</summary>
+    [JsonPropertyName("num_train"), ConfigRange(1, 100_000_000)]
+    public int NumTrain { get; init; } = 96_000;
+
+    /// <summary>listops: keep trees with min_length &lt; length (LRA: 500). Default 500.</summary>
+    [JsonPropertyName("min_length"), ConfigRange(0, 100_000_000)]
+    public int MinLength { get; init; } = 500;
+
+    /// <summary>
+    /// listops: keep trees with length &lt; max_length (LRA: 2000); documents: truncate to
+    /// max_length bytes. Default 2000.
+    /// </summary>
+    [JsonPropertyName("max_length"), ConfigRange(2, 100_000_000)]
+    public int MaxLength { get; init; } = 2000;
+
+    /// <summary>listops: maximum tree depth, the root being depth 1 (LRA: 10). Default 10.</summary>
+    [JsonPropertyName("max_depth"), ConfigRange(1, 100)]
+    public int MaxDepth { get; init; } = 10;
+
+    /// <summary>listops: maximum arguments of an operator, at least 2 (LRA: 10). Default 10.</summary>
+    [JsonPropertyName("max_args"), ConfigRange(2, 1000)]
+    public int MaxArgs { get; init; } = 10;
+
+    /// <summary>
+    /// File or folder a dataset is read from (images: the folder of IDX files or CIFAR-10
+    /// batches; text and documents: a file; wikitext and babi: a folder). Empty = the task's
+    /// default (fashion_mnist: /usr/share/datasets/fashion-mnist; others have none). Default "".
+    /// </summary>
+    [JsonPropertyName("data_path")]
+    public string DataPath { get; init; } = "";
+
+    /// <summary>
+    /// Images as sequences: "pixels" (int tokens 0-255, one per pixel), "pixel_features" (one
+    /// step of C features per pixel), "rows" (one step per row), "patches" (patch_size squares). Default "patches".
+    /// </summary>
+    [JsonPropertyName("image_format"), AllowedValues("pixels", "pixel_features", "rows", "patches")]
+    public string ImageFormat { get; init; } = "patches";
+
+    /// <summary>Side of the square patches of image_format "patches"; must divide the image size. Default 4.</summary>
+    [JsonPropertyName("patch_size"), ConfigRange(1, 1024)]
+    public int PatchSize { get; init; } = 4;
+
+    /// <summary>
+    /// wikitext: renumber the cl100k_base subword ids to those that occur in the training text
+    /// (plus one unknown id), so small models need no 100k-row embedding. Default true.
+    /// </summary>
+    [JsonPropertyName("compact_vocab")]
+    public bool CompactVocab { get; init; } = true;
+}
