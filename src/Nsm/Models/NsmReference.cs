@@ -90,7 +90,7 @@ public static class NsmReference
             if (chunkRows.Count == c)
             {
                 (Tensor, Tensor)? lowerChunk = lower is { } l ? (l.Slots[chunkSlots.Count], l.Active) : null;
-                (slots, cells) = WriteChunk(layer, chunkRows, slots, cells, lowerChunk);
+                (slots, cells) = WriteChunk(layer, chunkRows, History(layer, outputs, t + 1 - c), slots, cells, lowerChunk);
                 chunkSlots.Add(slots);
                 chunkRows.Clear();
             }
@@ -98,11 +98,22 @@ public static class NsmReference
         return (cat(outputs, 1), chunkSlots);
     }
 
+    /// <summary>The k-1 outputs before position start, zeros before position 0: (B, k-1, d), or null without a write convolution.</summary>
+    private static Tensor? History(NsmLayer layer, List<Tensor> outputs, long start)
+    {
+        var lags = layer.WriteKernel - 1;
+        if (lags == 0) return null;
+        var rows = new List<Tensor>();
+        for (var i = start - lags; i < start; i++)
+            rows.Add(i < 0 ? zeros_like(outputs[0]) : outputs[(int)i]);   // (B, 1, d) each
+        return cat(rows, 1);
+    }
+
     /// <summary>Writes one complete chunk; the token router's sums are accumulated row by row.</summary>
-    private static (Tensor Slots, Tensor? Cells) WriteChunk(NsmLayer layer, List<Tensor> rows, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower)
+    private static (Tensor Slots, Tensor? Cells) WriteChunk(NsmLayer layer, List<Tensor> rows, Tensor? history, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower)
     {
         var context = layer.Manager.Context();
-        var (inputs, valid) = layer.WriteInputs(cat(rows, 1), null, 0, lower);   // (B, n, d)
+        var (inputs, valid) = layer.WriteInputs(cat(rows, 1), null, 0, lower, history);   // (B, n, d)
         if (layer.Writer is not TokenRouter router)
         {
             var (slotCandidate, slotMass) = layer.Writer.Write(inputs, valid, slots, context);

@@ -35,6 +35,7 @@ public sealed class NsmLayer : nn.Module
     private readonly Dropout dropout;
     private readonly RmsNorm write_norm;
     private readonly Parameter? write_position;
+    private readonly Parameter? write_conv;
     private readonly RmsNorm? cross_norm;
     private readonly StateWriter writer;
     private readonly StatePropagator propagator;
@@ -77,6 +78,14 @@ public sealed class NsmLayer : nn.Module
 
         write_norm = new RmsNorm(dim);
         if (config.WritePositions) write_position = nn.Parameter(randn(chunk, dim) * 0.5);
+        if (config.WriteConv > 1)
+        {
+            // Row i weighs the token i steps back: 1 for the token itself, random for earlier ones,
+            // so the previous tokens reach the write from the first step on.
+            var kernel = randn(config.WriteConv, dim) * 0.5;
+            kernel[0] = ones(dim);
+            write_conv = nn.Parameter(kernel);
+        }
         if (takesLowerSlots) cross_norm = new RmsNorm(dim);
         writer = config.Router switch
         {
@@ -127,6 +136,9 @@ public sealed class NsmLayer : nn.Module
     /// <summary>Whether the layer has local token attention.</summary>
     public bool HasLocalAttention => local is not null;
 
+    /// <summary>Kernel of the write convolution (1 = none).</summary>
+    public long WriteKernel => write_conv?.shape[0] ?? 1;
+
     /// <summary>Whether the layer's write takes the slots of the layer below.</summary>
     public bool TakesLowerSlots => cross_norm is not null;
 
@@ -152,7 +164,8 @@ public sealed class NsmLayer : nn.Module
             keys = zeros([batch, numHeads, 0, headDim], device: device);
             values = zeros([batch, numHeads, 0, headDim], device: device);
         }
-        return new NsmLayerState(slots, cells, keys, values, zeros([batch, 0, dim], device: device), 0);
+        var history = write_conv is null ? null : zeros([batch, WriteKernel - 1, dim], device: device);
+        return new NsmLayerState(slots, cells, keys, values, zeros([batch, 0, dim], device: device), history, 0);
     }
 
     /// <summary>
@@ -202,6 +215,7 @@ public sealed class NsmLayer : nn.Module
         var outputs = new List<Tensor>();
         var chunkSlots = new List<Tensor>();
         var partial = state.Partial;
+        var history = state.History;
         var usage = training ? new UsageAccumulator() : null;
         for (long g = 0; g < groups; g++)
         {
@@ -236,9 +250,14 @@ public sealed class NsmLayer : nn.Module
             }
             (Tensor, Tensor)? lowerChunk = lower is { } l ? (l.Slots[chunkSlots.Count], l.Active) : null;
             Tensor mass;
-            (slots, cells, mass) = WriteChunk(chunkRows, chunkValid, 0, slots, cells, lowerChunk, context);
+            (slots, cells, mass) = WriteChunk(chunkRows, chunkValid, 0, slots, cells, lowerChunk, context, history);
             usage?.AddWrite(mass);
             chunkSlots.Add(slots);
+            if (history is not null)
+            {
+                var recent = cat([history, chunkRows], 1);
+                history = recent.narrow(1, recent.shape[1] - history.shape[1], history.shape[1]);
+            }
             partial = zeros([b, 0, dim], device: x.device);
         }
         if (usage is not null) usage.Record(manager, usageDecay);
@@ -255,7 +274,7 @@ public sealed class NsmLayer : nn.Module
         }
         var output = cat(outputs, 1);
         // Fresh handles: callers dispose the old state, and slots without a write this call are the old tensors.
-        var newState = new NsmLayerState(slots.alias(), cells?.alias(), newKeys, newValues, partial.clone(), newPosition);
+        var newState = new NsmLayerState(slots.alias(), cells?.alias(), newKeys, newValues, partial.clone(), history?.clone(), newPosition);
         foreach (var (_, t) in newState.Named()) t.MoveToOuterDisposeScope();
         foreach (var t in chunkSlots) t.MoveToOuterDisposeScope();
         return (output.MoveToOuterDisposeScope(), newState, chunkSlots);
@@ -273,7 +292,8 @@ public sealed class NsmLayer : nn.Module
         var initial = manager.InitialSlots(b);
         var initialCells = propagator.HasCells ? zeros_like(initial) : null;
         var context = manager.Context();
-        var (slots, _, mass) = WriteChunk(x, valid, 0, initial, initialCells, lower, context);
+        var history = write_conv is null ? null : zeros([b, WriteKernel - 1, dim], device: x.device);
+        var (slots, _, mass) = WriteChunk(x, valid, 0, initial, initialCells, lower, context, history);
 
         var h = attn_norm.forward(x);
         var q = NsmOps.SplitHeads(q_proj.forward(h), numHeads);                  // (B, h, N, hd)
@@ -314,10 +334,10 @@ public sealed class NsmLayer : nn.Module
     /// real row keeps its slots and cells exactly (padding never touches the state).
     /// Returns the new slots and cells and the per-slot write mass (B, s, d).
     /// </summary>
-    internal (Tensor Slots, Tensor? Cells, Tensor Mass) WriteChunk(Tensor rows, Tensor? valid, long firstOffset, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower, SlotContext context)
+    internal (Tensor Slots, Tensor? Cells, Tensor Mass) WriteChunk(Tensor rows, Tensor? valid, long firstOffset, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower, SlotContext context, Tensor? history)
     {
         using var scope = NewDisposeScope();
-        var (inputs, inputValid) = WriteInputs(rows, valid, firstOffset, lower);
+        var (inputs, inputValid) = WriteInputs(rows, valid, firstOffset, lower, history);
         var (candidate, mass) = writer.Write(inputs, inputValid, slots, context);
         var (newSlots, newCells) = Propagate(slots, cells, candidate, mass, context);
         if (valid is not null)
@@ -330,15 +350,24 @@ public sealed class NsmLayer : nn.Module
     }
 
     /// <summary>
-    /// The rows a write takes: Norm(rows) (B, n, d) plus the embedding of each row's chunk offset
+    /// The rows a write takes: Norm(rows) (B, n, d) passed through the causal write convolution
+    /// (history: the k-1 rows before, (B, k-1, d)), plus the embedding of each row's chunk offset
     /// (firstOffset, firstOffset+1, ... mod c), followed by Norm of the lower layer's slots with
     /// cross-layer states. Returns the inputs (B, n [+ s'], d) and their validity (B, n [+ s']) or null.
     /// </summary>
-    internal (Tensor Inputs, Tensor? Valid) WriteInputs(Tensor rows, Tensor? valid, long firstOffset, (Tensor Slots, Tensor Active)? lower)
+    internal (Tensor Inputs, Tensor? Valid) WriteInputs(Tensor rows, Tensor? valid, long firstOffset, (Tensor Slots, Tensor Active)? lower, Tensor? history)
     {
         using var scope = NewDisposeScope();
         var (b, n) = (rows.shape[0], rows.shape[1]);
         var inputs = write_norm.forward(rows);
+        if (write_conv is not null)
+        {
+            var lags = write_conv.shape[0];
+            var padded = cat([write_norm.forward(history!), inputs], 1);                        // (B, k-1 + n, d)
+            inputs = inputs * write_conv[0];
+            for (long i = 1; i < lags; i++)
+                inputs = inputs + padded.narrow(1, lags - 1 - i, n) * write_conv[i];            // token t-i
+        }
         if (write_position is not null)
         {
             if (firstOffset == 0 && n == chunk)
