@@ -122,4 +122,11 @@ public sealed partial record TaskConfig
     /// <summary>babi: keep the last this many statements of a story (MemN2N: 50); 0 keeps all. Default 50.</summary>
     [JsonPropertyName("max_sentences"), ConfigRange(0, 100_000)]
     public int MaxSentences { get; init; } = 50;
+
+    /// <summary>
+    /// documents: number of classes when labels are the integers 0..num_classes-1 (others are
+    /// rejected as out of range); 0 takes the distinct training labels as the classes. Default 0.
+    /// </summary>
+    [JsonPropertyName("num_classes"), ConfigRange(0, 1_000_000)]
+    public int NumClasses { get; init; }
 }
