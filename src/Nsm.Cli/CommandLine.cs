@@ -14,6 +14,10 @@ public static class CommandLine
             ["eval"] = (EvalCommand.Run, EvalCommand.Usage),
             ["generate"] = (GenerateCommand.Run, GenerateCommand.Usage),
             ["config"] = (ConfigCommand.Run, ConfigCommand.Usage),
+            ["scale"] = (ScaleCommand.Run, ScaleCommand.Usage),
+            ["stream"] = (StreamCommand.Run, StreamCommand.Usage),
+            ["bench"] = (BenchCommand.Run, BenchCommand.Usage),
+            ["report"] = (ReportCommand.Run, ReportCommand.Usage),
         };
 
     public static int Run(string[] args, TextWriter? error = null)

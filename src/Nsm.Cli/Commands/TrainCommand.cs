@@ -30,7 +30,22 @@ public static class TrainCommand
             if (File.Exists(Path.Combine(runDir, Checkpoint.StateFile)))
                 throw new UsageException($"{runDir} already holds a checkpoint; use --resume {runDir} to continue it or choose another --out");
         }
-        new Trainer(config, runDir, Console.Out).Run(resume is not null);
-        return 0;
+        // Ctrl+C ends the run cleanly: the current step finishes and a checkpoint is written.
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var summary = new Trainer(config, runDir, Console.Out).Run(resume is not null, cancel.Token);
+            return summary is null ? 130 : 0;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
 }

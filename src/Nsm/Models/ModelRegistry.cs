@@ -8,6 +8,12 @@ public static class ModelRegistry
     private static readonly Dictionary<string, Func<ModelConfig, TaskSpec, SequenceModel>> Builders = new()
     {
         ["transformer"] = (c, s) => new TransformerModel(c, s),
+        ["nsm"] = (c, s) => new NsmModel(c, s),
+        ["lstm"] = (c, s) => new LstmModel(c, s),
+        ["rwkv"] = (c, s) => new RwkvModel(c, s),
+        ["s4d"] = (c, s) => new S4dModel(c, s),
+        ["mamba"] = (c, s) => new MambaModel(c, s),
+        ["linformer"] = (c, s) => new LinformerModel(c, s),
     };
 
     public static IEnumerable<string> Kinds => Builders.Keys.Order(StringComparer.Ordinal);
@@ -17,6 +23,8 @@ public static class ModelRegistry
     {
         if (!Builders.TryGetValue(config.Kind, out var build))
             throw new ConfigException($"'model.kind' = \"{config.Kind}\" is not known; allowed: {string.Join(", ", Kinds)}");
+        // model.target_params > 0: pick d_model for the parameter budget (docs/baselines.md).
+        config = ModelSizing.Resolve(config, spec, build);
         return build(config, spec);
     }
 }

@@ -72,8 +72,8 @@ public abstract class SyntheticSequenceTask : ITask
             Array.Copy(examples[i].Scored, 0, mask, i * t, t);
         }
         return new Batch(
-            tensor(inputs, [b, t]).to(device),
-            tensor(targets, [b, t]).to(device),
-            tensor(mask, [b, t]).to(device));
+            tensor(inputs, [b, t], device: device),
+            tensor(targets, [b, t], device: device),
+            tensor(mask, [b, t], device: device));
     }
 }

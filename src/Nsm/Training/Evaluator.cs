@@ -25,17 +25,21 @@ public static class Evaluator
             using var noGrad = no_grad();
             double lossSum = 0;
             long correct = 0, count = 0;
-            var batches = 0;
-            foreach (var batch in task.EvalBatches(batchSize, device))
+            var batchCount = 0;
+            using var batches = task.EvalBatches(batchSize, device).GetEnumerator();
+            while (true)
             {
+                // The scope is opened before the batch is made, so temporaries of the task's
+                // batch construction are freed too.
                 using var scope = NewDisposeScope();
-                using var _ = batch;
+                if (!batches.MoveNext()) break;
+                var batch = batches.Current;
                 var logits = model.forward(batch.Inputs, batch.PaddingMask);
                 var (loss, c, n) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output);
                 lossSum += loss.item<float>() * n;
                 correct += c;
                 count += n;
-                if (++batches >= maxBatches) break;
+                if (++batchCount >= maxBatches) break;
             }
             return count == 0 ? new EvalResult(double.NaN, double.NaN, 0) : new EvalResult(lossSum / count, (double)correct / count, count);
         }

@@ -36,8 +36,15 @@ public sealed class Trainer
     /// <summary>Loss of every logged step, in order (for tests and plots).</summary>
     public List<(long Step, double Loss)> LossHistory { get; } = [];
 
-    /// <summary>Trains from scratch, or from the checkpoint in runDir when resume is true.</summary>
-    public RunSummary Run(bool resume = false)
+    /// <summary>Raised after every optimiser step with the number of steps done.</summary>
+    public event Action<long>? StepCompleted;
+
+    /// <summary>
+    /// Trains from scratch, or from the checkpoint in runDir when resume is true. When
+    /// cancelled, finishes the current step, writes a checkpoint and returns null (no final
+    /// evaluation, no summary), so that resuming reproduces the uninterrupted run.
+    /// </summary>
+    public RunSummary? Run(bool resume = false, CancellationToken cancel = default)
     {
         var train = config.Train;
         var device = Devices.Resolve(train.Device);
@@ -98,6 +105,7 @@ public sealed class Trainer
                 windowTokens += batchTokens;
             }
             step++;
+            StepCompleted?.Invoke(step);
             windowLoss += lastLoss;
             windowSteps++;
             progress.Tick(step, lastLoss);
@@ -110,7 +118,6 @@ public sealed class Trainer
                 var seconds = windowClock.Elapsed.TotalSeconds;
                 var tokensPerSecond = windowTokens / Math.Max(seconds, 1e-9);
                 var meanLoss = windowLoss / windowSteps;
-                var secondsPerStep = (previousSeconds + trainTime.Elapsed.TotalSeconds) / Math.Max(1, step - state.Step + 0.0) * ((double)(step - state.Step) / Math.Max(1, step));
                 var eta = TimeSpan.FromSeconds(seconds / windowSteps * (train.Steps - step));
                 progress.Log(step, meanLoss, lr, tokensPerSecond, eta);
                 metrics.Write(step, "train", new Dictionary<string, double> { ["loss"] = meanLoss, ["lr"] = lr, ["tokens_per_sec"] = tokensPerSecond, ["tokens"] = tokens });
@@ -119,12 +126,17 @@ public sealed class Trainer
                 windowSteps = 0;
                 windowTokens = 0;
                 windowClock.Restart();
-                _ = secondsPerStep;
             }
             if (train.EvalEvery > 0 && step % train.EvalEvery == 0 && step != train.Steps)
                 RecordEval(model, task, device, step, metrics, progress);
             if (train.CheckpointEvery > 0 && step % train.CheckpointEvery == 0 && step != train.Steps)
                 Checkpoint.Save(runDir, config, model, optimizer, new TrainerState(step, tokens, previousSeconds + trainTime.Elapsed.TotalSeconds));
+            if (cancel.IsCancellationRequested && step < train.Steps)
+            {
+                Checkpoint.Save(runDir, config, model, optimizer, new TrainerState(step, tokens, previousSeconds + trainTime.Elapsed.TotalSeconds));
+                progress.Line($"interrupted at step {step}; checkpoint written to {runDir} (continue with --resume)");
+                return null;
+            }
         }
 
         var trainSeconds = previousSeconds + trainTime.Elapsed.TotalSeconds;

@@ -1,0 +1,108 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Nsm.Ops;
+
+/// <summary>
+/// RWKV-4's WKV operator (Peng et al. 2023, eq. 14-16), per channel c:
+///   wkv_t = (sum_{i&lt;t} e^{-(t-1-i) w + k_i} v_i + e^{u + k_t} v_t) / (same sums with v = 1),
+/// with decay rate w = exp(time_decay) &gt; 0 and bonus u = time_first.
+/// The running sums are kept as (num, den, max) with num = a e^max, den = b e^max so that no
+/// exponential overflows (the "max trick" of the official CUDA kernel).
+/// Two forms that agree on outputs and gradients: <see cref="Recurrent"/> (the RNN form, one
+/// token at a time, used for streaming single tokens and as the reference) and
+/// <see cref="Chunked"/> (parallel inside chunks of c tokens, recurrent across chunks; training).
+/// </summary>
+public static class Wkv
+{
+    /// <summary>Log of the "empty" running max; as the official kernel's MIN_VALUE, exp(it - anything finite) is 0.</summary>
+    public const float EmptyMax = -1e38f;
+
+    /// <summary>The state before any token: num = den = 0, max = -1e38. Each (B, C).</summary>
+    public static (Tensor Num, Tensor Den, Tensor Max) InitialState(long batch, long channels, Device device) =>
+        (zeros(batch, channels, device: device), zeros(batch, channels, device: device), full(batch, channels, EmptyMax, device: device));
+
+    /// <summary>
+    /// Token-by-token recurrence. w, u: (C); k, v: (B, T, C); state: three (B, C) tensors.
+    /// Returns wkv (B, T, C) and the state after the T tokens.
+    /// </summary>
+    public static (Tensor Y, (Tensor Num, Tensor Den, Tensor Max) State) Recurrent(
+        Tensor w, Tensor u, Tensor k, Tensor v, (Tensor Num, Tensor Den, Tensor Max) state)
+    {
+        using var scope = NewDisposeScope();
+        var (a, b, p) = state;
+        var outputs = new List<Tensor>();
+        for (long t = 0; t < k.shape[1]; t++)
+        {
+            var kt = k.select(1, t);                                   // (B, C)
+            var vt = v.select(1, t);
+            // The max only rescales; the represented sums do not depend on it, so it carries no
+            // gradient (detaching it gives the exact gradient and avoids max's subgradient).
+            var ww = u + kt;
+            var q = maximum(p, ww).detach();
+            var e1 = exp(p - q);
+            var e2 = exp(ww - q);
+            outputs.Add((e1 * a + e2 * vt) / (e1 * b + e2));
+            // Decay the sums by one step, then add token t.
+            var decayed = p - w;
+            q = maximum(decayed, kt).detach();
+            e1 = exp(decayed - q);
+            e2 = exp(kt - q);
+            a = e1 * a + e2 * vt;
+            b = e1 * b + e2;
+            p = q;
+        }
+        var y = stack(outputs, 1);                                     // (B, T, C)
+        return (y.MoveToOuterDisposeScope(), (a.MoveToOuterDisposeScope(), b.MoveToOuterDisposeScope(), p.MoveToOuterDisposeScope()));
+    }
+
+    /// <summary>
+    /// Chunked form: inside a chunk of c tokens every output is one max-shifted weighted sum over
+    /// the chunk's earlier tokens plus the decayed carried state, O(c^2 C) per chunk; the state
+    /// is carried from chunk to chunk. Same arguments and results as <see cref="Recurrent"/>.
+    /// </summary>
+    public static (Tensor Y, (Tensor Num, Tensor Den, Tensor Max) State) Chunked(
+        Tensor w, Tensor u, Tensor k, Tensor v, (Tensor Num, Tensor Den, Tensor Max) state, long chunk)
+    {
+        if (chunk < 1) throw new ArgumentOutOfRangeException(nameof(chunk), "chunk length must be positive");
+        using var scope = NewDisposeScope();
+        var (a, b, p) = state;
+        var length = k.shape[1];
+        var outputs = new List<Tensor>();
+        for (long start = 0; start < length; start += chunk)
+        {
+            var c = Math.Min(chunk, length - start);
+            var kc = k.narrow(1, start, c);                            // (B, c, C)
+            var vc = v.narrow(1, start, c);
+            var steps = arange(c, dtype: ScalarType.Float32, device: k.device);        // j = 0..c-1
+
+            // Logit of token m for the output at j: k_m - (j-1-m) w for m < j, u + k_j for m = j.
+            var lag = (steps.unsqueeze(1) - steps.unsqueeze(0) - 1).unsqueeze(-1);      // (c_j, c_m, 1): j-1-m
+            var past = (lag >= 0).expand(-1, -1, w.shape[0]);                           // (c, c, C): m < j
+            var diagonal = eye(c, dtype: ScalarType.Bool, device: k.device).unsqueeze(-1).expand(-1, -1, w.shape[0]);
+            var bias = where(past, -lag * w, where(diagonal, u.expand(c, c, -1), full(c, c, w.shape[0], float.NegativeInfinity, device: k.device)));
+            var logits = kc.unsqueeze(1) + bias;                                         // (B, c_j, c_m, C)
+            // The carried sums, decayed j steps, enter output j with log-scale max - j w.
+            var carried = p.unsqueeze(1) - steps.view(1, -1, 1) * w;                     // (B, c, C)
+
+            var q = maximum(carried, logits.amax(2)).detach();                           // (B, c, C)
+            var weights = exp(logits - q.unsqueeze(2));                                   // (B, c, c, C)
+            var carriedWeight = exp(carried - q);                                         // (B, c, C)
+            var num = carriedWeight * a.unsqueeze(1) + (weights * vc.unsqueeze(1)).sum(2);
+            var den = carriedWeight * b.unsqueeze(1) + weights.sum(2);
+            outputs.Add(num / den);
+
+            // State after the chunk: old sums decayed c steps plus each token decayed (c-1-m) steps.
+            var endLogits = kc - (c - 1 - steps).view(1, -1, 1) * w;                    // (B, c, C)
+            var endCarried = p - c * w;                                                   // (B, C)
+            var q2 = maximum(endCarried, endLogits.amax(1)).detach();                    // (B, C)
+            var endWeights = exp(endLogits - q2.unsqueeze(1));
+            var endCarriedWeight = exp(endCarried - q2);
+            a = endCarriedWeight * a + (endWeights * vc).sum(1);
+            b = endCarriedWeight * b + endWeights.sum(1);
+            p = q2;
+        }
+        var y = cat(outputs, 1);                                                          // (B, T, C)
+        return (y.MoveToOuterDisposeScope(), (a.MoveToOuterDisposeScope(), b.MoveToOuterDisposeScope(), p.MoveToOuterDisposeScope()));
+    }
+}
