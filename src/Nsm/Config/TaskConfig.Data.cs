@@ -129,4 +129,11 @@ public sealed partial record TaskConfig
     /// </summary>
     [JsonPropertyName("num_classes"), ConfigRange(0, 1_000_000)]
     public int NumClasses { get; init; }
+
+    /// <summary>
+    /// Image training augmentation: "none", "flip" (mirror left-right with probability 1/2) or
+    /// "shift_flip" (also shift by up to 2 pixels each way). Evaluation images are never changed. Default "none".
+    /// </summary>
+    [JsonPropertyName("augment"), AllowedValues("none", "flip", "shift_flip")]
+    public string Augment { get; init; } = "none";
 }
