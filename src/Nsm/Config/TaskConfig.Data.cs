@@ -110,4 +110,30 @@ public sealed partial record TaskConfig
     /// </summary>
     [JsonPropertyName("compact_vocab")]
     public bool CompactVocab { get; init; } = true;
+
+    /// <summary>babi: the task number N of the qaN_*_{train,test}.txt files (1-20); the offline generator makes 1-3. Default 1.</summary>
+    [JsonPropertyName("babi_task"), ConfigRange(1, 20)]
+    public int BabiTask { get; init; } = 1;
+
+    /// <summary>babi: "classify" (one class per answer word) or "next_token" (the answer word is the scored next token). Default "classify".</summary>
+    [JsonPropertyName("babi_answer"), AllowedValues("classify", "next_token")]
+    public string BabiAnswer { get; init; } = "classify";
+
+    /// <summary>babi: keep the last this many statements of a story (MemN2N: 50); 0 keeps all. Default 50.</summary>
+    [JsonPropertyName("max_sentences"), ConfigRange(0, 100_000)]
+    public int MaxSentences { get; init; } = 50;
+
+    /// <summary>
+    /// documents: number of classes when labels are the integers 0..num_classes-1 (others are
+    /// rejected as out of range); 0 takes the distinct training labels as the classes. Default 0.
+    /// </summary>
+    [JsonPropertyName("num_classes"), ConfigRange(0, 1_000_000)]
+    public int NumClasses { get; init; }
+
+    /// <summary>
+    /// Image training augmentation: "none", "flip" (mirror left-right with probability 1/2) or
+    /// "shift_flip" (also shift by up to 2 pixels each way). Evaluation images are never changed. Default "none".
+    /// </summary>
+    [JsonPropertyName("augment"), AllowedValues("none", "flip", "shift_flip")]
+    public string Augment { get; init; } = "none";
 }

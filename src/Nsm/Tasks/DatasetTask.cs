@@ -39,13 +39,19 @@ public abstract class DatasetTask : ITask
     /// <summary>Number of examples one evaluation pass uses.</summary>
     public int EvalCount => maxEvalExamples > 0 ? Math.Min(maxEvalExamples, EvalSplitCount) : EvalSplitCount;
 
+    /// <summary>Seed of the training order (and of any training-time augmentation).</summary>
+    protected long Seed => seed;
+
     /// <summary>Builds a batch from training examples (eval = false) or evaluation examples (eval = true).</summary>
     protected abstract Batch Collate(bool eval, IReadOnlyList<int> indices, Device device);
+
+    /// <summary>Builds training batch <paramref name="step"/>; tasks with augmentation override it (deterministic in seed and step).</summary>
+    protected virtual Batch CollateTrain(long step, IReadOnlyList<int> indices, Device device) => Collate(false, indices, device);
 
     public Batch TrainBatch(long step, int batchSize, Device device)
     {
         sampler ??= new EpochSampler(seed, TrainCount);
-        return Collate(false, sampler.Batch(step, batchSize), device);
+        return CollateTrain(step, sampler.Batch(step, batchSize), device);
     }
 
     public IEnumerable<Batch> EvalBatches(int batchSize, Device device)

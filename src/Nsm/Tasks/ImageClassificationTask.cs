@@ -23,6 +23,7 @@ public sealed class ImageClassificationTask : DatasetTask
     private readonly int dataSeed;
     private readonly double validationFraction;
     private readonly bool useValidation;
+    private readonly string augment;
     private readonly Lazy<(ImageSet Images, int[] Train, int[] Validation, ImageSequencer Sequencer)> train;
     private readonly Lazy<ImageSet> test;
 
@@ -34,6 +35,7 @@ public sealed class ImageClassificationTask : DatasetTask
         dataSeed = config.DataSeed;
         validationFraction = config.ValidationFraction;
         useValidation = config.EvalSplit == "validation";
+        augment = config.Augment;
         if (useValidation && validationFraction == 0)
             throw new ConfigException("'task.eval_split' = \"validation\" needs 'task.validation_fraction' > 0");
         folder = ImageDatasets.Folder(name, config.DataPath);
@@ -62,6 +64,15 @@ public sealed class ImageClassificationTask : DatasetTask
         if (!eval) return sequencer.Collate(images, indices.Select(i => trainIndex[i]).ToArray(), device);
         if (useValidation) return sequencer.Collate(images, indices.Select(i => validationIndex[i]).ToArray(), device);
         return sequencer.Collate(test.Value, indices, device);
+    }
+
+    protected override Batch CollateTrain(long step, IReadOnlyList<int> indices, Device device)
+    {
+        if (augment == "none") return Collate(false, indices, device);
+        var (images, trainIndex, _, sequencer) = train.Value;
+        // Its own stream per step, apart from the epoch order's streams, so augmentation is deterministic in (seed, step).
+        var random = new SeededRandom(Seed ^ 0xA06, step);
+        return sequencer.Collate(images, indices.Select(i => trainIndex[i]).ToArray(), device, augment, random);
     }
 
     private (ImageSet, int[], int[], ImageSequencer) LoadTrain()

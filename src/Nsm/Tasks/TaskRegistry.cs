@@ -18,6 +18,8 @@ public static class TaskRegistry
         ["cifar10"] = (c, seed) => new ImageClassificationTask("cifar10", c, seed),
         ["char_lm"] = (c, seed) => TextTasks.CharLm(c, seed),
         ["wikitext"] = (c, seed) => TextTasks.WikiText(c, seed),
+        ["babi"] = (c, seed) => new BabiTask(c, seed),
+        ["documents"] = (c, seed) => new DocumentClassificationTask(c, seed),
     };
 
     public static IEnumerable<string> Names => Builders.Keys.Order(StringComparer.Ordinal);

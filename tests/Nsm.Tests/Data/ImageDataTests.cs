@@ -186,6 +186,36 @@ public sealed class ImageDataTests
         Assert.Equal(validationKeys, other.EvalBatches(16, CPU).SelectMany(b => Keys(b.Inputs)).ToHashSet());
     }
 
+    [Fact]
+    public void AugmentationMirrorsAndShiftsTrainingImagesOnly()
+    {
+        var pixels = Enumerable.Range(0, 16).Select(i => (byte)(i + 1)).ToArray();   // pixel (y, x) = 4y + x + 1
+        var set = new ImageSet(pixels, [3], 1, 4, 4);
+        var sequencer = new ImageSequencer("pixels", 1, 1, 4, 4, [0f], [1f]);
+        using var scope = NewDisposeScope();
+        var seen = new HashSet<string>();
+        for (var s = 0; s < 40; s++)
+        {
+            var image = sequencer.Collate(set, [0], CPU, "flip", new global::Nsm.Data.SeededRandom(1, s)).Inputs.data<long>().ToArray();
+            var row0 = image[..4];
+            Assert.True(row0.SequenceEqual([1L, 2, 3, 4]) || row0.SequenceEqual([4L, 3, 2, 1]), string.Join(",", row0));
+            seen.Add(string.Join(",", image));
+            var shifted = sequencer.Collate(set, [0], CPU, "shift_flip", new global::Nsm.Data.SeededRandom(1, s)).Inputs.data<long>().ToArray();
+            // A shift by at most 2 keeps at least a 2x2 block of the image and blanks the rest.
+            Assert.InRange(shifted.Count(v => v != 0), 4, 16);
+        }
+        Assert.Equal(2, seen.Count);
+
+        using var dir = TestConfigs.TempDir();
+        Fixtures.WriteMnistFolder(dir.Path, 30, 5, 8, gzip: false);
+        var plain = Task("mnist", dir.Path, "task.image_format=pixels");
+        var augmented = Task("mnist", dir.Path, "task.image_format=pixels", "task.augment=shift_flip");
+        var again = Task("mnist", dir.Path, "task.image_format=pixels", "task.augment=shift_flip");
+        Assert.False(plain.TrainBatch(2, 8, CPU).Inputs.eq(augmented.TrainBatch(2, 8, CPU).Inputs).all().item<bool>());
+        Assert.True(augmented.TrainBatch(2, 8, CPU).Inputs.eq(again.TrainBatch(2, 8, CPU).Inputs).all().item<bool>());
+        Assert.True(plain.EvalBatches(5, CPU).Single().Inputs.eq(augmented.EvalBatches(5, CPU).Single().Inputs).all().item<bool>());
+    }
+
     static IEnumerable<string> Keys(Tensor inputs)
     {
         for (var i = 0; i < inputs.shape[0]; i++) yield return inputs[i, 0, 0].item<float>().ToString("R", System.Globalization.CultureInfo.InvariantCulture);

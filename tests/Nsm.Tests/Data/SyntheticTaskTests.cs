@@ -1,7 +1,6 @@
 using Nsm.Config;
 using Nsm.Data;
 using Nsm.Tasks;
-using Nsm.Tests.Support;
 using static TorchSharp.torch;
 
 namespace Nsm.Tests.Data;
@@ -156,20 +155,6 @@ public sealed class SyntheticTaskTests
         Assert.Equal(a.Spec.MaxLength, x.Inputs.shape[1]);
         Assert.True(x.Inputs.max().item<long>() < a.Spec.VocabSize);
         Assert.Equal(10, a.EvalBatches(4, CPU).Sum(batch => batch.Size));
-    }
-
-    [Theory]
-    [InlineData("selective_copy")]
-    [InlineData("repeat_copy")]
-    [InlineData("associative_recall")]
-    [InlineData("mqar")]
-    public void TrainerRunsTheTask(string name)
-    {
-        using var dir = TestConfigs.TempDir();
-        var config = TestConfigs.TinyCopy($"task.name={name}", "task.seq_len=40", "train.steps=3");
-        var summary = new global::Nsm.Training.Trainer(config, dir.Path).Run()!;
-        Assert.Equal(name, summary.Task);
-        Assert.True(double.IsFinite(summary.Eval.Loss));
     }
 
     [Fact]

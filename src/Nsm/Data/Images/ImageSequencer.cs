@@ -59,9 +59,20 @@ public sealed class ImageSequencer
     /// <summary>Token vocabulary (256 grey levels) for pixel tokens; 0 for features.</summary>
     public int VocabSize => format == "pixels" ? 256 : 0;
 
-    /// <summary>Inputs (see the class summary) and int64 labels (B) of the chosen images.</summary>
-    public Batch Collate(ImageSet set, IReadOnlyList<int> indices, Device device)
+    /// <summary>
+    /// Inputs (see the class summary) and int64 labels (B) of the chosen images. With
+    /// <paramref name="augment"/> = "flip" each image is mirrored left-right with probability 1/2;
+    /// "shift_flip" also moves it by up to <see cref="MaxShift"/> pixels each way (uncovered pixels
+    /// become 0), drawing from <paramref name="random"/>.
+    /// </summary>
+    public Batch Collate(ImageSet set, IReadOnlyList<int> indices, Device device, string augment = "none", SeededRandom? random = null)
     {
+        if (augment != "none")
+        {
+            ArgumentNullException.ThrowIfNull(random);
+            set = Augment(set, indices, augment == "shift_flip", random);
+            indices = Enumerable.Range(0, indices.Count).ToArray();
+        }
         var b = indices.Count;
         var labels = indices.Select(i => (long)set.Labels[i]).ToArray();
         Tensor inputs;
@@ -80,6 +91,33 @@ public sealed class ImageSequencer
             inputs = tensor(values, [b, length, features]);
         }
         return new Batch(inputs.to(device), tensor(labels, [b]).to(device));
+    }
+
+    /// <summary>Largest shift of "shift_flip" augmentation, in pixels.</summary>
+    public const int MaxShift = 2;
+
+    private static ImageSet Augment(ImageSet set, IReadOnlyList<int> indices, bool shift, SeededRandom random)
+    {
+        int c = set.Channels, h = set.Height, w = set.Width;
+        var pixels = new byte[indices.Count * set.ImageBytes];
+        for (var n = 0; n < indices.Count; n++)
+        {
+            var source = set.Image(indices[n]);
+            var flip = random.Next(2) == 1;
+            var dy = shift ? random.Next(-MaxShift, MaxShift + 1) : 0;
+            var dx = shift ? random.Next(-MaxShift, MaxShift + 1) : 0;
+            var target = pixels.AsSpan(n * set.ImageBytes, set.ImageBytes);
+            for (var ch = 0; ch < c; ch++)
+                for (var y = 0; y < h; y++)
+                    for (var x = 0; x < w; x++)
+                    {
+                        // Output pixel (y, x) shows source pixel (y - dy, x' - dx), x' mirrored when flipping.
+                        var sy = y - dy;
+                        var sx = (flip ? w - 1 - x : x) - dx;
+                        if (sy >= 0 && sy < h && sx >= 0 && sx < w) target[(ch * h + y) * w + x] = source[(ch * h + sy) * w + sx];
+                    }
+        }
+        return new ImageSet(pixels, indices.Select(i => set.Labels[i]).ToArray(), c, h, w);
     }
 
     private void Grey(ReadOnlySpan<byte> image, Span<long> tokens)
