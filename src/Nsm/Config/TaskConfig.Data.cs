@@ -84,4 +84,30 @@ public sealed partial record TaskConfig
     /// <summary>listops: maximum arguments of an operator, at least 2 (LRA: 10). Default 10.</summary>
     [JsonPropertyName("max_args"), ConfigRange(2, 1000)]
     public int MaxArgs { get; init; } = 10;
+
+    /// <summary>
+    /// File or folder a dataset is read from (images: the folder of IDX files or CIFAR-10
+    /// batches; text and documents: a file; wikitext and babi: a folder). Empty = the task's
+    /// default (fashion_mnist: /usr/share/datasets/fashion-mnist; others have none). Default "".
+    /// </summary>
+    [JsonPropertyName("data_path")]
+    public string DataPath { get; init; } = "";
+
+    /// <summary>
+    /// Images as sequences: "pixels" (int tokens 0-255, one per pixel), "pixel_features" (one
+    /// step of C features per pixel), "rows" (one step per row), "patches" (patch_size squares). Default "patches".
+    /// </summary>
+    [JsonPropertyName("image_format"), AllowedValues("pixels", "pixel_features", "rows", "patches")]
+    public string ImageFormat { get; init; } = "patches";
+
+    /// <summary>Side of the square patches of image_format "patches"; must divide the image size. Default 4.</summary>
+    [JsonPropertyName("patch_size"), ConfigRange(1, 1024)]
+    public int PatchSize { get; init; } = 4;
+
+    /// <summary>
+    /// wikitext: renumber the cl100k_base subword ids to those that occur in the training text
+    /// (plus one unknown id), so small models need no 100k-row embedding. Default true.
+    /// </summary>
+    [JsonPropertyName("compact_vocab")]
+    public bool CompactVocab { get; init; } = true;
 }

@@ -8,6 +8,7 @@ public static class ModelRegistry
     private static readonly Dictionary<string, Func<ModelConfig, TaskSpec, SequenceModel>> Builders = new()
     {
         ["transformer"] = (c, s) => new TransformerModel(c, s),
+        ["nsm"] = (c, s) => new NsmModel(c, s),
         ["lstm"] = (c, s) => new LstmModel(c, s),
         ["rwkv"] = (c, s) => new RwkvModel(c, s),
         ["s4d"] = (c, s) => new S4dModel(c, s),

@@ -12,6 +12,12 @@ public static class TaskRegistry
         ["repeat_copy"] = (c, seed) => new RepeatCopyTask(c, seed),
         ["associative_recall"] = (c, seed) => new AssociativeRecallTask(c, seed),
         ["mqar"] = (c, seed) => new MqarTask(c, seed),
+        ["listops"] = (c, seed) => new ListOpsTask(c, seed),
+        ["mnist"] = (c, seed) => new ImageClassificationTask("mnist", c, seed),
+        ["fashion_mnist"] = (c, seed) => new ImageClassificationTask("fashion_mnist", c, seed),
+        ["cifar10"] = (c, seed) => new ImageClassificationTask("cifar10", c, seed),
+        ["char_lm"] = (c, seed) => TextTasks.CharLm(c, seed),
+        ["wikitext"] = (c, seed) => TextTasks.WikiText(c, seed),
     };
 
     public static IEnumerable<string> Names => Builders.Keys.Order(StringComparer.Ordinal);

@@ -8,7 +8,12 @@ public sealed record EvalSummary(
     [property: JsonPropertyName("accuracy")] double? Accuracy,
     [property: JsonPropertyName("perplexity")] double Perplexity,
     [property: JsonPropertyName("bits_per_token")] double BitsPerToken,
-    [property: JsonPropertyName("count")] long Count);
+    [property: JsonPropertyName("count")] long Count)
+{
+    /// <summary>Bits per character of the held-out text for text tasks (see <see cref="Tasks.ITextTask"/>); null otherwise.</summary>
+    [JsonPropertyName("bits_per_char"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? BitsPerCharacter { get; init; }
+}
 
 /// <summary>What a finished run reports in <c>summary.json</c>.</summary>
 public sealed record RunSummary(

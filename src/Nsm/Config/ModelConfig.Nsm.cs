@@ -1,0 +1,136 @@
+using System.Text.Json.Serialization;
+
+namespace Nsm.Config;
+
+/// <summary>
+/// Settings of the Neural State Machine family (<c>model.kind = "nsm"</c>); see docs/nsm.md and
+/// the design in nsm-architecture.md. Other model kinds ignore them.
+/// </summary>
+public sealed partial record ModelConfig
+{
+    /// <summary>
+    /// State slots per layer that start active (s). With <c>max_states</c> = 0 this is also the
+    /// slot capacity. Default 16.
+    /// </summary>
+    [JsonPropertyName("num_states"), ConfigRange(1, 4096)]
+    public int NumStates { get; init; } = 16;
+
+    /// <summary>
+    /// Slot capacity per layer for the StateManager's allocation; 0 = num_states (no room to grow).
+    /// Must be at least the number of initially active slots. Default 0.
+    /// </summary>
+    [JsonPropertyName("max_states"), ConfigRange(0, 4096)]
+    public int MaxStates { get; init; }
+
+    /// <summary>Slots active at the start when it differs from num_states (adaptive NSM); 0 = num_states. Default 0.</summary>
+    [JsonPropertyName("initial_states"), ConfigRange(0, 4096)]
+    public int InitialStates { get; init; }
+
+    /// <summary>
+    /// Chunk length c: tokens of chunk k read the slots written up to chunk k-1 and are then
+    /// written together, so all c tokens run in parallel. Default 16.
+    /// </summary>
+    [JsonPropertyName("chunk_size"), ConfigRange(1, 65536)]
+    public int ChunkSize { get; init; } = 16;
+
+    /// <summary>
+    /// Local attention window w: a token attends to the tokens of its own chunk up to itself and to
+    /// the w tokens before the chunk (so it sees between w and w + c - 1 earlier tokens). The design
+    /// default is w = c. Default 16.
+    /// </summary>
+    [JsonPropertyName("window"), ConfigRange(0, 65536)]
+    public int Window { get; init; } = 16;
+
+    /// <summary>Use local token attention beside the slot read; false gives the "simple NSM" read (slots only). Default true.</summary>
+    [JsonPropertyName("local_attention")]
+    public bool LocalAttention { get; init; } = true;
+
+    /// <summary>
+    /// How the local and slot reads combine: "joint" (one softmax per head over local and slot keys)
+    /// or "gated" (two attentions mixed by a learned sigmoid gate per token and channel). Default "joint".
+    /// </summary>
+    [JsonPropertyName("fusion"), AllowedValues("joint", "gated")]
+    public string Fusion { get; init; } = "joint";
+
+    /// <summary>
+    /// Token-to-state write: "token" (each token spreads one unit of write mass over the slots with a
+    /// softmax) or "slot" (each slot attends over the chunk's tokens, Perceiver-style). Default "token".
+    /// </summary>
+    [JsonPropertyName("router"), AllowedValues("token", "slot")]
+    public string Router { get; init; } = "token";
+
+    /// <summary>Token router: keep only each token's k highest-scoring slots (0 = all). Default 0.</summary>
+    [JsonPropertyName("router_top_k"), ConfigRange(0, 4096)]
+    public int RouterTopK { get; init; }
+
+    /// <summary>Token router: softmax temperature tau of the routing logits (lower = sharper). Default 1.</summary>
+    [JsonPropertyName("router_temperature"), ConfigRange(0.01, 100)]
+    public double RouterTemperature { get; init; } = 1.0;
+
+    /// <summary>Routing heads: each routes its own d/heads channels of the written values; must divide d_model. Default 1.</summary>
+    [JsonPropertyName("router_heads"), ConfigRange(1, 1024)]
+    public int RouterHeads { get; init; } = 1;
+
+    /// <summary>
+    /// Give the write a "nowhere" option: a learned null slot (token router) or null key (slot router)
+    /// that absorbs write mass, so tokens that carry nothing need not disturb a slot. Default true.
+    /// </summary>
+    [JsonPropertyName("router_null")]
+    public bool RouterNull { get; init; } = true;
+
+    /// <summary>
+    /// Add a learned embedding of each token's offset inside its chunk to what it writes (routing
+    /// logits, slot-router keys and written values), so tokens of one chunk can be sent to different
+    /// slots by position and slots remember where in the chunk their content came from. Default true.
+    /// </summary>
+    [JsonPropertyName("write_positions")]
+    public bool WritePositions { get; init; } = true;
+
+    /// <summary>
+    /// Per-slot update rule: "gru" (update scaled by the write mass, g = 1 - exp(-m)), "lstm" (an LSTM
+    /// cell with its own cell state), "linear" (S = f*S + (1-f)*U with data-dependent f). Every rule is
+    /// scaled by g, so a slot nobody wrote to keeps its content. Default "gru".
+    /// </summary>
+    [JsonPropertyName("propagator"), AllowedValues("gru", "lstm", "linear")]
+    public string Propagator { get; init; } = "gru";
+
+    /// <summary>State-to-state communication after each write: "none", "dense" (multi-head self-attention among active slots) or "topk" (each slot attends to its communication_top_k best slots). Default "dense".</summary>
+    [JsonPropertyName("communication"), AllowedValues("none", "dense", "topk")]
+    public string Communication { get; init; } = "dense";
+
+    /// <summary>Slots each slot attends to with communication = "topk". Default 4.</summary>
+    [JsonPropertyName("communication_top_k"), ConfigRange(1, 4096)]
+    public int CommunicationTopK { get; init; } = 4;
+
+    /// <summary>Hidden width of the slots' SwiGLU after communication, as a multiple of d_model; 0 = no state FFN. Default 1.</summary>
+    [JsonPropertyName("state_ffn_mult"), ConfigRange(0, 64)]
+    public double StateFfnMult { get; init; } = 1.0;
+
+    /// <summary>The write of layer l+1 also takes the updated slots of layer l for the same chunk (still causal). Default false.</summary>
+    [JsonPropertyName("cross_layer_states")]
+    public bool CrossLayerStates { get; init; }
+
+    /// <summary>Initial slot importance logit theta (importance = sigmoid(theta); 3 gives 0.95). Default 3.</summary>
+    [JsonPropertyName("importance_init"), ConfigRange(-20, 20)]
+    public double ImportanceInit { get; init; } = 3.0;
+
+    /// <summary>Weight of the L1 penalty on slot importances (mean over active slots, summed over layers); 0 = none. Default 0.</summary>
+    [JsonPropertyName("importance_l1"), ConfigRange(0, 100)]
+    public double ImportanceL1 { get; init; }
+
+    /// <summary>StateManager: deactivate slots whose importance sigmoid(theta) falls below this (0 = never prune). Default 0.</summary>
+    [JsonPropertyName("prune_threshold"), ConfigRange(0, 1)]
+    public double PruneThreshold { get; init; }
+
+    /// <summary>StateManager: activate a free slot when the active slots' mean write-mass EMA exceeds this (0 = never allocate). Default 0.</summary>
+    [JsonPropertyName("allocate_threshold"), ConfigRange(0, 1e6)]
+    public double AllocateThreshold { get; init; }
+
+    /// <summary>StateManager: decay of the usage EMAs (write mass and read attention mass per slot). Default 0.99.</summary>
+    [JsonPropertyName("usage_decay"), ConfigRange(0, 0.999999)]
+    public double UsageDecay { get; init; } = 0.99;
+
+    /// <summary>StateManager: run pruning and allocation every this many training forward passes (0 = only when called). Default 0.</summary>
+    [JsonPropertyName("manage_states_every"), ConfigRange(0, 1e9)]
+    public int ManageStatesEvery { get; init; }
+}

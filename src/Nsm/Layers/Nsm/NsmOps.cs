@@ -1,0 +1,48 @@
+using static TorchSharp.torch;
+
+namespace Nsm.Layers.Nsm;
+
+/// <summary>Small tensor helpers shared by the NSM building blocks.</summary>
+internal static class NsmOps
+{
+    /// <summary>
+    /// Added to (or filled into) logits of keys that must get zero weight. Finite on purpose:
+    /// with -inf a row whose keys are all masked (padding queries) gives NaN in softmax and
+    /// NaN gradients; -1e30 gives exp(...) = 0 for any row that has one real key.
+    /// </summary>
+    public const float Masked = -1e30f;
+
+    /// <summary>Splits heads: (B, n, h*hd) -> (B, h, n, hd).</summary>
+    public static Tensor SplitHeads(Tensor x, long heads)
+    {
+        var (b, n, d) = (x.shape[0], x.shape[1], x.shape[2]);
+        return x.view(b, n, heads, d / heads).transpose(1, 2);
+    }
+
+    /// <summary>Merges heads: (B, h, n, hd) -> (B, n, h*hd).</summary>
+    public static Tensor MergeHeads(Tensor x)
+    {
+        var (b, h, n, hd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
+        return x.transpose(1, 2).reshape(b, n, h * hd);
+    }
+
+    /// <summary>
+    /// Parameter-free RMS normalisation over the last dimension: (..., d) -> (..., d). Used on
+    /// the slots after each update; being (nearly) idempotent, it leaves a slot that was not
+    /// written unchanged, where a learned gain would rescale it at every chunk.
+    /// </summary>
+    public static Tensor UnitRms(Tensor x, double eps = 1e-6)
+    {
+        using var scope = NewDisposeScope();
+        return (x * x.pow(2).mean([-1], keepdim: true).add(eps).rsqrt()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Softmax weights and log-normaliser of logits over the last dimension: (..., K) -> ((..., K), (...)).</summary>
+    public static (Tensor Weights, Tensor LogSumExp) Softmax(Tensor logits)
+    {
+        using var scope = NewDisposeScope();
+        var lse = logits.logsumexp(-1, keepdim: true);                 // (..., 1)
+        var weights = (logits - lse).exp();
+        return (weights.MoveToOuterDisposeScope(), lse.squeeze(-1).MoveToOuterDisposeScope());
+    }
+}
