@@ -167,7 +167,7 @@ public sealed class SyntheticTaskTests
     {
         using var dir = TestConfigs.TempDir();
         var config = TestConfigs.TinyCopy($"task.name={name}", "task.seq_len=40", "train.steps=3");
-        var summary = new Nsm.Training.Trainer(config, dir.Path).Run()!;
+        var summary = new global::Nsm.Training.Trainer(config, dir.Path).Run()!;
         Assert.Equal(name, summary.Task);
         Assert.True(double.IsFinite(summary.Eval.Loss));
     }

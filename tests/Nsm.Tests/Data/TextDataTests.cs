@@ -113,8 +113,8 @@ public sealed class TextDataTests
         var path = dir.Sub("input.txt");
         Fixtures.WriteText(path, string.Concat(Enumerable.Repeat(Verse, 10)));
         var config = TestConfigs.TinyCopy("task.name=char_lm", $"task.data_path={path}", "task.seq_len=16", "train.steps=2");
-        var summary = new Nsm.Training.Trainer(config, dir.Sub("run")).Run();
+        var summary = new global::Nsm.Training.Trainer(config, dir.Sub("run")).Run()!;
         Assert.Equal(summary.Eval.BitsPerToken, summary.Eval.BitsPerCharacter!.Value, 9);
-        Assert.Contains("\"bits_per_char\"", File.ReadAllText(Path.Combine(dir.Sub("run"), Nsm.Training.Trainer.SummaryFile)));
+        Assert.Contains("\"bits_per_char\"", File.ReadAllText(Path.Combine(dir.Sub("run"), global::Nsm.Training.Trainer.SummaryFile)));
     }
 }
