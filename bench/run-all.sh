@@ -36,11 +36,11 @@ else
   rm -rf "$out"
   # Every kind at the 2-layer, width-128 Transformer's parameter count. A measurement gets 20 s
   # (a cell still running at 1.5x that + 20 s is stopped and reported as timeout; longer lengths
-  # of that model and mode are then reported as skipped), plus 150 s to consume a generation context.
-  nsm scale --lengths 256,1k,4k,16k,64k --contexts 1k,16k,64k --batch-tokens 4096 --budget 20 --prefill-budget 150 \
+  # of that model and mode are then reported as skipped), plus 240 s to consume a generation context.
+  nsm scale --lengths 256,1k,4k,16k,64k --contexts 1k,16k,64k --batch-tokens 4096 --budget 20 --prefill-budget 240 \
     --max-rss-gb 8 --threads "$threads" --out "$out/scale"
   # One NSM layer vs one Transformer layer of equal width (issue 3).
-  nsm scale --layer --lengths 1k,4k,16k --contexts 1k,16k,64k --batch-tokens 4096 --budget 20 --prefill-budget 150 \
+  nsm scale --layer --lengths 1k,4k,16k --contexts 1k,16k,64k --batch-tokens 4096 --budget 20 --prefill-budget 240 \
     --max-rss-gb 8 --threads "$threads" --out "$out/layer"
   # Tasks x models at the preset's parameter count: the preset's steps, capped at 8 s of training per run; 2 seeds.
   nsm bench --presets "$presets" --seeds 1,2 --max-seconds 8 --set "train.threads=$threads" --set train.eval_every=0 --set train.log_every=10 --out "$out/bench"
