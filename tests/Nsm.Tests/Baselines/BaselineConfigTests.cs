@@ -10,7 +10,7 @@ public sealed class BaselineConfigTests
     [Fact]
     public void RegistryListsEveryBaseline()
     {
-        Assert.Equal(new[] { "linformer", "lstm", "mamba", "rwkv", "s4d", "transformer" }, ModelRegistry.Kinds.ToArray());
+        Assert.Subset(ModelRegistry.Kinds.ToHashSet(), new HashSet<string> { "linformer", "lstm", "mamba", "rwkv", "s4d", "transformer" });
     }
 
     [Theory]
