@@ -10,7 +10,7 @@ public static class ScaleCommand
     private static readonly HashSet<string> ValueFlags =
     [
         "models", "lengths", "contexts", "modes", "d-model", "layers", "heads", "set", "target-params", "batch-tokens",
-        "warmup", "reps", "budget", "max-rss-gb", "threads", "generate-tokens", "isolation", "out", "cell", "cell-out",
+        "warmup", "reps", "budget", "prefill-budget", "max-rss-gb", "threads", "generate-tokens", "isolation", "out", "cell", "cell-out",
     ];
 
     private static readonly HashSet<string> Switches = ["quick", "layer", "no-match"];
@@ -44,7 +44,8 @@ public static class ScaleCommand
     {
         var layer = a.Has("layer");
         var o = a.Has("quick") ? ScaleOptions.Quick(layer ? "layer" : "scale") : layer ? ScaleOptions.Layer() : new ScaleOptions();
-        if (layer && a.Get("models") is null) o = o with { Models = ["transformer", "nsm"] };
+        // The one-layer comparison is NSM vs Transformer (whichever of the two is registered).
+        if (layer && a.Get("models") is null) o = o with { Models = new[] { "transformer", "nsm" }.Where(Models.ModelRegistry.Kinds.Contains).ToList() };
         return o with
         {
             Command = command,
@@ -62,6 +63,7 @@ public static class ScaleCommand
             Warmup = a.GetInt("warmup", o.Warmup, 0),
             Repetitions = a.GetInt("reps", o.Repetitions, 1),
             BudgetSeconds = a.GetDouble("budget", o.BudgetSeconds, 0.1),
+            PrefillBudgetSeconds = a.GetDouble("prefill-budget", o.PrefillBudgetSeconds, 0.1),
             MaxResidentBytes = (long)(a.GetDouble("max-rss-gb", o.MaxResidentBytes / (double)(1L << 30), 0) * (1L << 30)),
             Threads = a.GetInt("threads", o.Threads, 0),
             GenerateTokens = a.GetInt("generate-tokens", o.GenerateTokens, 1),

@@ -38,6 +38,11 @@ public sealed record CellSpec
     [JsonPropertyName("repetitions")] public int Repetitions { get; init; } = 3;
     /// <summary>Seconds after which no further repetition starts (the child runner also kills past it).</summary>
     [JsonPropertyName("budget_seconds")] public double BudgetSeconds { get; init; } = 60;
+    /// <summary>Seconds allowed for consuming the context before generation (not part of the timed budget).</summary>
+    [JsonPropertyName("prefill_budget_seconds")] public double PrefillBudgetSeconds { get; init; } = 180;
+    /// <summary>Wall-clock limit of the whole cell: the timed budget with slack, plus the prefill allowance for generation.</summary>
+    [JsonIgnore]
+    public double HardLimitSeconds => BudgetSeconds * 1.5 + (Mode == ScaleModes.Generate ? PrefillBudgetSeconds : 0);
     /// <summary>libtorch intra-op threads; 0 keeps the default.</summary>
     [JsonPropertyName("threads")] public int Threads { get; init; }
     [JsonPropertyName("seed")] public int Seed { get; init; } = 1;

@@ -35,11 +35,12 @@ public sealed class ChildProcessRunner(WorkerCommand worker, long maxResidentByt
                 RedirectStandardError = true,
             };
             foreach (var a in worker.Arguments) start.ArgumentList.Add(a);
+            start.Environment[ParentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
             foreach (var a in new[] { "--cell", specPath, "--cell-out", resultPath }) start.ArgumentList.Add(a);
             using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {worker.FileName}");
             var stderr = process.StandardError.ReadToEndAsync();
             var stdout = process.StandardOutput.ReadToEndAsync();
-            var limit = TimeSpan.FromSeconds(spec.BudgetSeconds * 1.5 + startupSlackSeconds);
+            var limit = TimeSpan.FromSeconds(spec.HardLimitSeconds + startupSlackSeconds);
             var clock = Stopwatch.StartNew();
             long peakSeen = 0;
             string? killedFor = null;
@@ -73,7 +74,7 @@ public sealed class ChildProcessRunner(WorkerCommand worker, long maxResidentByt
             if (killedFor == MeasurementStatus.OutOfMemory)
                 return baseRecord with { Status = killedFor, Note = $"stopped: resident memory passed the {maxResidentBytes / (double)(1L << 30):F1} GiB cap" };
             if (killedFor == MeasurementStatus.Timeout)
-                return baseRecord with { Status = killedFor, Note = $"stopped after {clock.Elapsed.TotalSeconds:F0} s (budget {spec.BudgetSeconds:F0} s per measurement)" };
+                return baseRecord with { Status = killedFor, Note = $"stopped after {clock.Elapsed.TotalSeconds:F0} s (budget {spec.BudgetSeconds:F0} s per measurement{(spec.Mode == ScaleModes.Generate ? $" + {spec.PrefillBudgetSeconds:F0} s for the context" : "")})" };
             if (process.ExitCode != 0 || !File.Exists(resultPath))
             {
                 var message = (stderr.Result + stdout.Result).Trim().Split('\n').LastOrDefault(l => l.Trim().Length > 0)?.Trim() ?? "";
@@ -90,11 +91,27 @@ public sealed class ChildProcessRunner(WorkerCommand worker, long maxResidentByt
         }
     }
 
+    /// <summary>Environment variable through which a worker learns its parent's process id.</summary>
+    public const string ParentVariable = "NSM_BENCH_PARENT_PID";
+
     /// <summary>The worker side: reads a spec file, measures in this (fresh) process, writes the record.</summary>
     public static void RunWorker(string specPath, string resultPath)
     {
+        ExitWithParent();
         var spec = CellSpec.FromJson(File.ReadAllText(specPath));
         var record = CellRunner.Run(spec, Isolation);
         AtomicFile.WriteAllText(resultPath, BenchmarkRecord.Serialize([record]));
+    }
+
+    /// <summary>A worker whose parent benchmark was stopped ends too, instead of running on alone.</summary>
+    private static void ExitWithParent()
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable(ParentVariable), out var parent)) return;
+        var watcher = new Thread(() =>
+        {
+            while (Directory.Exists($"/proc/{parent}")) Thread.Sleep(1000);
+            Environment.Exit(3);
+        }) { IsBackground = true, Name = "parent watcher" };
+        watcher.Start();
     }
 }

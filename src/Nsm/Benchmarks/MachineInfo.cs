@@ -18,11 +18,14 @@ public sealed record MachineInfo
     [JsonPropertyName("threads")] public int Threads { get; init; }
     [JsonPropertyName("git_commit")] public string GitCommit { get; init; } = "";
     [JsonPropertyName("date_utc")] public string DateUtc { get; init; } = "";
+    /// <summary>1-minute load average when the info was collected (other jobs on the cores make timings noisy); null where unknown.</summary>
+    [JsonPropertyName("load_average")] public double? LoadAverage { get; init; }
 
     /// <summary>One line for reports: "AMD EPYC, 2 cores, 23.4 GiB, 2 threads, .NET 10.0.0, TorchSharp 0.107.0".</summary>
     public string Describe() =>
         $"{CpuModel}, {LogicalCores} logical cores, {MemoryBytes / (double)(1L << 30):F1} GiB RAM, {Os}; " +
-        $"{Threads} libtorch threads; {DotNet}; TorchSharp {TorchSharp}; commit {GitCommit}";
+        $"{Threads} libtorch threads; {DotNet}; TorchSharp {TorchSharp}; commit {GitCommit}" +
+        (LoadAverage is { } load ? $"; load average {load.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)} at the start" : "");
 
     /// <summary>Collects the facts of this machine and process now.</summary>
     public static MachineInfo Collect() => new()
@@ -37,7 +40,21 @@ public sealed record MachineInfo
         Threads = global::TorchSharp.torch.get_num_threads(),
         GitCommit = GitCommitOf(Directory.GetCurrentDirectory()),
         DateUtc = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture),
+        LoadAverage = LoadAverageNow(),
     };
+
+    private static double? LoadAverageNow()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.TryParse(first, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var load) ? load : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     private static string CpuName()
     {

@@ -35,6 +35,11 @@ public sealed class MarkdownTable(params string[] headers)
     /// <summary>Bytes as MiB with one decimal.</summary>
     public static string MiB(long? bytes) => bytes is { } b ? (b / (double)(1 << 20)).ToString("N1", CultureInfo.InvariantCulture) : "–";
 
+    /// <summary>Bytes in KiB below 1 MiB, else MiB, with the unit.</summary>
+    public static string Bytes(long? bytes) => bytes is not { } b ? "–"
+        : b < 1 << 20 ? (b / 1024.0).ToString("N1", CultureInfo.InvariantCulture) + " KiB"
+        : (b / (double)(1 << 20)).ToString("N1", CultureInfo.InvariantCulture) + " MiB";
+
     public static string Percent(double? fraction, int decimals = 0) =>
         fraction is { } f && double.IsFinite(f) ? (100 * f).ToString("N" + decimals, CultureInfo.InvariantCulture) + "%" : "–";
 }

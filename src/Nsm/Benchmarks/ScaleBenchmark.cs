@@ -101,7 +101,7 @@ public sealed class ScaleBenchmark
             var common = new CellSpec
             {
                 Model = configs[kind].Config, Causal = configs[kind].Causal, Suite = options.Suite, VocabSize = options.VocabSize,
-                Warmup = options.Warmup, Repetitions = options.Repetitions, BudgetSeconds = options.BudgetSeconds,
+                Warmup = options.Warmup, Repetitions = options.Repetitions, BudgetSeconds = options.BudgetSeconds, PrefillBudgetSeconds = options.PrefillBudgetSeconds,
                 Threads = options.Threads, GenerateTokens = options.GenerateTokens, PrefillChunk = options.PrefillChunk,
             };
             foreach (var mode in new[] { ScaleModes.Train, ScaleModes.Infer }.Where(options.Modes.Contains))
@@ -139,7 +139,7 @@ public sealed class ScaleBenchmark
                 record = runCell(cell);
                 log.WriteLine(record.IsOk
                     ? record.Mode == ScaleModes.Generate
-                        ? $"{record.LatencyMs:F2} ms/token, state {record.StateBytes / 1024.0:F0} KiB"
+                        ? $"{record.LatencyMs:F2} ms/token, state {record.StateBytes / 1024.0:F1} KiB"
                         : $"{record.TokensPerSec:F0} tokens/s, peak +{record.PeakDeltaBytes / (double)(1 << 20):F0} MiB"
                     : $"{record.Status}: {record.Note}");
                 if (record.Status is MeasurementStatus.OutOfMemory or MeasurementStatus.Timeout) failedAt[key] = record;
@@ -184,7 +184,7 @@ public sealed class ScaleBenchmark
         Suite = options.Suite,
         SeqLen = options.PeakMatrixSize,
         ModelFlopsPerSec = peak,
-        Note = $"fp32 {options.PeakMatrixSize}x{options.PeakMatrixSize} matrix product, median of 5",
+        Note = $"fp32 {options.PeakMatrixSize}x{options.PeakMatrixSize} matrix product, fastest of 5",
         Machine = machine,
         Command = options.Command,
     };

@@ -36,6 +36,8 @@ public sealed record ScaleOptions
     public int Repetitions { get; init; } = 3;
     /// <summary>Seconds one measurement may take before it is reported as timeout.</summary>
     public double BudgetSeconds { get; init; } = 60;
+    /// <summary>Seconds allowed for consuming a generation context (untimed).</summary>
+    public double PrefillBudgetSeconds { get; init; } = 180;
     /// <summary>Resident-memory cap of one measurement (child-process mode); 0 = none.</summary>
     public long MaxResidentBytes { get; init; } = 8L << 30;
     /// <summary>libtorch threads; 0 keeps the default.</summary>
@@ -61,7 +63,8 @@ public sealed record ScaleOptions
         Warmup = 1,
         Repetitions = 2,
         BudgetSeconds = 20,
-        PeakMatrixSize = 256,
+        PeakMatrixSize = 512,
+        PrefillBudgetSeconds = 20,
         MatchParams = suite != "layer",
     };
 

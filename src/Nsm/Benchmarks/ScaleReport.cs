@@ -135,7 +135,7 @@ public static class ScaleReport
             text.AppendLine("**Generation** (batch 1, greedy; median ms per token after the context / streaming state size):").AppendLine();
             var table = new MarkdownTable(["model", .. contexts.Select(c => $"context {c:N0}")]);
             foreach (var m in models)
-                table.Add([m, .. contexts.Select(c => Cell(gen.FirstOrDefault(r => r.Model == m && r.Context == c), r => $"{MarkdownTable.Number(r.LatencyMs, 2)} ms, {MarkdownTable.MiB(r.StateBytes)} MiB"))]);
+                table.Add([m, .. contexts.Select(c => Cell(gen.FirstOrDefault(r => r.Model == m && r.Context == c), r => $"{MarkdownTable.Number(r.LatencyMs, 2)} ms, {MarkdownTable.Bytes(r.StateBytes)}"))]);
             text.AppendLine(table.ToString());
         }
 

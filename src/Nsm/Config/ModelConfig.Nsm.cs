@@ -87,6 +87,15 @@ public sealed partial record ModelConfig
     public bool WritePositions { get; init; } = true;
 
     /// <summary>
+    /// Kernel k of a causal depthwise convolution over the rows a chunk writes: the write of token t
+    /// sees the normed outputs of tokens t-k+1..t, so a value can be stored together with the key
+    /// just before it (associative recall) without first learning a previous-token attention head,
+    /// as the short convolutions of H3, Based and Mamba do. 1 = off. Default 2.
+    /// </summary>
+    [JsonPropertyName("write_conv"), ConfigRange(1, 64)]
+    public int WriteConv { get; init; } = 2;
+
+    /// <summary>
     /// Per-slot update rule: "gru" (update scaled by the write mass, g = 1 - exp(-m)), "lstm" (an LSTM
     /// cell with its own cell state), "linear" (S = f*S + (1-f)*U with data-dependent f). Every rule is
     /// scaled by g, so a slot nobody wrote to keeps its content. Default "gru".

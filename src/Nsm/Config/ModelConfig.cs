@@ -41,7 +41,7 @@ public sealed partial record ModelConfig
     public double RopeBase { get; init; } = 10000;
 
     /// <summary>
-    /// If positive, width/depth are scaled so the parameter count is close to this number
+    /// If positive, d_model is chosen (num_layers kept) so the parameter count is closest to this number
     /// (see docs/baselines.md); 0 keeps d_model as given.
     /// </summary>
     [JsonPropertyName("target_params"), ConfigRange(0, 1e11)]

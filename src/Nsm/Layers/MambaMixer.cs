@@ -38,10 +38,10 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>
     /// <param name="dtMin">Smallest initial step.</param>
     /// <param name="dtMax">Largest initial step.</param>
     /// <param name="numLayers">Depth of the model, for the residual-branch rescaling of out_proj.</param>
-    /// <param name="scanChunk">Chunk length of the chunked scan; 0 = ceil(sqrt(L)) per call.</param>
+    /// <param name="scanChunk">Chunk length of the chunked scan; 0 = 8.</param>
     public MambaMixer(long dim, long stateSize, long convKernel, long expand, long dtRank, double dtMin, double dtMax, long numLayers, long scanChunk = 0) : base(nameof(MambaMixer))
     {
-        this.scanChunk = scanChunk;
+        this.scanChunk = scanChunk > 0 ? scanChunk : 8;
         inner = expand * dim;
         this.stateSize = stateSize;
         this.dtRank = dtRank > 0 ? dtRank : (dim + 15) / 16;
@@ -93,7 +93,8 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>
 
         // Causal depthwise convolution over [previous kernel-1 inputs, this piece].
         var window = cat([convState, xs], 2);                                           // (B, E, kernel-1+L)
-        var nextConv = window.narrow(2, window.shape[2] - (kernel - 1), kernel - 1);
+        // A copy, not a view: the state must not keep the whole window alive.
+        var nextConv = window.narrow(2, window.shape[2] - (kernel - 1), kernel - 1).clone();
         var u = nn.functional.silu(conv1d.forward(window)).transpose(1, 2);            // (B, L, E)
 
         // Input-dependent delta, B, C: the selection mechanism.
@@ -105,13 +106,10 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>
 
         var (y, nextSsm) = length == 1
             ? SelectiveScan.Reference(u, delta, a, bm, cm, ssmState)
-            : SelectiveScan.Chunked(u, delta, a, bm, cm, ssmState, ChunkLength(length));
+            : SelectiveScan.Chunked(u, delta, a, bm, cm, ssmState, scanChunk);
         y = (y + u * d) * nn.functional.silu(z);                                        // (B, L, E)
         return (out_proj.forward(y).MoveToOuterDisposeScope(), nextConv.MoveToOuterDisposeScope(), nextSsm.MoveToOuterDisposeScope());
     }
-
-    /// <summary>The scan's chunk length for a piece of this length: configured, or ceil(sqrt(L)) (c + L/c sequential steps is smallest there).</summary>
-    public long ChunkLength(long length) => scanChunk > 0 ? scanChunk : Math.Max(1, (long)Math.Ceiling(Math.Sqrt(length)));
 
     /// <summary>Zero convolution state (B, E, kernel-1) and SSM state (B, E, N).</summary>
     public (Tensor ConvState, Tensor SsmState) EmptyState(long batch, Device device) =>

@@ -51,6 +51,7 @@ public sealed class RwkvChannelMix : nn.Module<Tensor, Tensor>
         var previous = cat([shift.unsqueeze(1), x.narrow(1, 0, length - 1)], 1);       // (B, T, C): x_{t-1}
         var k = nn.functional.relu(key.forward(RwkvTimeMix.Mix(x, previous, time_mix_k))).square();
         var y = sigmoid(receptance.forward(RwkvTimeMix.Mix(x, previous, time_mix_r))) * value.forward(k);
-        return (y.MoveToOuterDisposeScope(), x.select(1, length - 1).MoveToOuterDisposeScope());
+        // The shift state is a copy, so it does not keep x alive.
+        return (y.MoveToOuterDisposeScope(), x.select(1, length - 1).clone().MoveToOuterDisposeScope());
     }
 }

@@ -31,7 +31,7 @@ public sealed class RwkvTimeMix : nn.Module<Tensor, Tensor>
     /// <param name="dim">C, the model width.</param>
     /// <param name="layer">Index of this layer (for the layer-dependent init).</param>
     /// <param name="layers">Number of layers.</param>
-    /// <param name="scanChunk">Chunk length of the chunked WKV; 0 = 32.</param>
+    /// <param name="scanChunk">Chunk length of the chunked WKV; 0 = 16.</param>
     public RwkvTimeMix(long dim, int layer, int layers, long scanChunk = 0) : base(nameof(RwkvTimeMix))
     {
         var zeroToOne = RwkvInit.ZeroToOne(layer, layers);
@@ -55,7 +55,7 @@ public sealed class RwkvTimeMix : nn.Module<Tensor, Tensor>
             nn.init.zeros_(output.weight);
             nn.init.orthogonal_(value.weight);
         }
-        this.scanChunk = scanChunk > 0 ? scanChunk : 32;
+        this.scanChunk = scanChunk > 0 ? scanChunk : 16;
         RegisterComponents();
     }
 
@@ -85,7 +85,7 @@ public sealed class RwkvTimeMix : nn.Module<Tensor, Tensor>
             ? Wkv.Recurrent(w, time_first, k, v, state)
             : Wkv.Chunked(w, time_first, k, v, state, scanChunk);
         var y = output.forward(sigmoid(r) * wkv);
-        var lastInput = x.select(1, length - 1);
+        var lastInput = x.select(1, length - 1).clone();                                // a copy: the state must not keep x alive
         return (y.MoveToOuterDisposeScope(), lastInput.MoveToOuterDisposeScope(),
             (next.Num.MoveToOuterDisposeScope(), next.Den.MoveToOuterDisposeScope(), next.Max.MoveToOuterDisposeScope()));
     }

@@ -134,9 +134,9 @@ public sealed class S4dLayer : nn.Module<Tensor, Tensor>
         var (dtA, dB, cc) = Discretize();
         var dA = exp(dtA);                                                              // (H, N/2)
         var outputs = new List<Tensor>();
-        for (long t = 0; t < u.shape[1]; t++)
+        foreach (var ut in u.unbind(1))
         {
-            x = dA * x + dB * u.select(1, t).unsqueeze(-1);                              // (B, H, N/2)
+            x = dA * x + dB * ut.unsqueeze(-1);                                          // (B, H, N/2)
             outputs.Add(2 * (cc * x).sum(-1).real);                                      // (B, H)
         }
         return (stack(outputs, 1).MoveToOuterDisposeScope(), x.MoveToOuterDisposeScope());

@@ -142,14 +142,14 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
 
     /// <summary>
     /// Largest size in bytes a streaming state reaches for a batch, at any context length:
-    /// slots (and cells), local keys and values of at most w + c - 1 tokens, and at most c - 1
-    /// open-chunk tokens per layer.
+    /// slots (and cells), local keys and values of at most w + c - 1 tokens, at most c - 1
+    /// open-chunk tokens and k - 1 write-convolution rows per layer.
     /// </summary>
     public long MaxStreamingStateBytes(long batchSize)
     {
         var perToken = batchSize * config.DModel * (long)sizeof(float);
         var cache = config.LocalAttention ? 2 * (config.Window + config.ChunkSize - 1) * perToken : 0;
-        return SlotStateBytes(batchSize) + layers.Count * (cache + (config.ChunkSize - 1) * perToken);
+        return SlotStateBytes(batchSize) + layers.Count * (cache + (config.ChunkSize - 1 + config.WriteConv - 1) * perToken);
     }
 
     public ModelState InitialState(long batchSize)
@@ -190,6 +190,6 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
         var expectedSlots = layers[layer].Manager.Capacity;
         if (slots.shape[1] != expectedSlots)
             throw new ArgumentException($"state has {slots.shape[1]} slots in layer {layer}, the model {expectedSlots} (states made before Compact() cannot be reused)");
-        return new NsmLayerState(slots, Get("cells"), Get("keys"), Get("values"), partial, state.Position);
+        return new NsmLayerState(slots, Get("cells"), Get("keys"), Get("values"), partial, Get("history"), state.Position);
     }
 }

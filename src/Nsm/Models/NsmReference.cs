@@ -51,7 +51,7 @@ public static class NsmReference
             var qt = NsmOps.SplitHeads(layer.QueryProj.forward(ht), layer.NumHeads);  // (B, h, 1, hd)
             var scale = 1.0 / Math.Sqrt(qt.shape[^1]);
             var (stateKeys, stateValues) = layer.Read.KeysValues(slots);          // (B, h, s, hd)
-            var stateLogits = qt.matmul(stateKeys.transpose(-1, -2)) * scale + layer.Manager.LogitBias();   // (B, h, 1, s)
+            var stateLogits = qt.matmul(stateKeys.transpose(-1, -2)) * scale + layer.Manager.Context().LogitBias;   // (B, h, 1, s)
 
             Tensor attended;
             if (layer.Local is { } local)
@@ -90,7 +90,7 @@ public static class NsmReference
             if (chunkRows.Count == c)
             {
                 (Tensor, Tensor)? lowerChunk = lower is { } l ? (l.Slots[chunkSlots.Count], l.Active) : null;
-                (slots, cells) = WriteChunk(layer, chunkRows, slots, cells, lowerChunk);
+                (slots, cells) = WriteChunk(layer, chunkRows, History(layer, outputs, t + 1 - c), slots, cells, lowerChunk);
                 chunkSlots.Add(slots);
                 chunkRows.Clear();
             }
@@ -98,21 +98,33 @@ public static class NsmReference
         return (cat(outputs, 1), chunkSlots);
     }
 
-    /// <summary>Writes one complete chunk; the token router's sums are accumulated row by row.</summary>
-    private static (Tensor Slots, Tensor? Cells) WriteChunk(NsmLayer layer, List<Tensor> rows, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower)
+    /// <summary>The k-1 outputs before position start, zeros before position 0: (B, k-1, d), or null without a write convolution.</summary>
+    private static Tensor? History(NsmLayer layer, List<Tensor> outputs, long start)
     {
-        var (inputs, valid) = layer.WriteInputs(cat(rows, 1), null, 0, lower);   // (B, n, d)
+        var lags = layer.WriteKernel - 1;
+        if (lags == 0) return null;
+        var rows = new List<Tensor>();
+        for (var i = start - lags; i < start; i++)
+            rows.Add(i < 0 ? zeros_like(outputs[0]) : outputs[(int)i]);   // (B, 1, d) each
+        return cat(rows, 1);
+    }
+
+    /// <summary>Writes one complete chunk; the token router's sums are accumulated row by row.</summary>
+    private static (Tensor Slots, Tensor? Cells) WriteChunk(NsmLayer layer, List<Tensor> rows, Tensor? history, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower)
+    {
+        var context = layer.Manager.Context();
+        var (inputs, valid) = layer.WriteInputs(cat(rows, 1), null, 0, lower, history);   // (B, n, d)
         if (layer.Writer is not TokenRouter router)
         {
-            var (slotCandidate, slotMass) = layer.Writer.Write(inputs, valid, slots, layer.Manager);
-            return layer.Propagate(slots, cells, slotCandidate, slotMass);
+            var (slotCandidate, slotMass) = layer.Writer.Write(inputs, valid, slots, context);
+            return layer.Propagate(slots, cells, slotCandidate, slotMass, context);
         }
         Tensor? weighted = null, mass = null;
-        var scaleBySlot = layer.Manager.WriteScale();                             // (s)
+        var scaleBySlot = context.WriteScale;                                     // (s)
         for (long t = 0; t < inputs.shape[1]; t++)
         {
             var row = inputs.narrow(1, t, 1);                                     // (B, 1, d)
-            var r = router.Probabilities(row, layer.Manager).squeeze(1) * scaleBySlot;   // (B, heads, s)
+            var r = router.Probabilities(row, context).squeeze(1) * scaleBySlot;   // (B, heads, s)
             if (valid is not null) r = r * valid.narrow(1, t, 1).to(r.dtype).unsqueeze(-1);
             var v = router.Values(row).squeeze(1);                                // (B, heads, dh)
             var contribution = r.unsqueeze(-1) * v.unsqueeze(2);                  // (B, heads, s, dh)
@@ -123,6 +135,6 @@ public static class NsmReference
         var (b, heads, s, dh) = (candidate.shape[0], candidate.shape[1], candidate.shape[2], candidate.shape[3]);
         var merged = candidate.transpose(1, 2).reshape(b, s, heads * dh);         // (B, s, d)
         var perChannel = mass.transpose(1, 2).repeat_interleave(dh, dim: 2);      // (B, s, d)
-        return layer.Propagate(slots, cells, merged, perChannel);
+        return layer.Propagate(slots, cells, merged, perChannel, context);
     }
 }

@@ -18,14 +18,17 @@ public static class SelectiveScan
     public static (Tensor Y, Tensor State) Reference(Tensor u, Tensor delta, Tensor a, Tensor bm, Tensor cm, Tensor h)
     {
         using var scope = NewDisposeScope();
+        // unbind, not select: the backward of one unbind is one stack, while every select's
+        // backward writes a zero tensor of the full input size.
+        var (deltas, inputs, bs, cs) = (delta.unbind(1), u.unbind(1), bm.unbind(1), cm.unbind(1));
         var outputs = new List<Tensor>();
-        for (long t = 0; t < u.shape[1]; t++)
+        for (var t = 0; t < deltas.Length; t++)
         {
-            var dt = delta.select(1, t);                                                // (B, D)
+            var dt = deltas[t];                                                         // (B, D)
             var decay = exp(dt.unsqueeze(-1) * a);                                      // (B, D, N)
-            var input = (dt * u.select(1, t)).unsqueeze(-1) * bm.select(1, t).unsqueeze(1); // (B, D, N)
+            var input = (dt * inputs[t]).unsqueeze(-1) * bs[t].unsqueeze(1);            // (B, D, N)
             h = decay * h + input;
-            outputs.Add((h * cm.select(1, t).unsqueeze(1)).sum(-1));                   // (B, D)
+            outputs.Add(matmul(h, cs[t].unsqueeze(-1)).squeeze(-1));                   // (B, D)
         }
         return (stack(outputs, 1).MoveToOuterDisposeScope(), h.MoveToOuterDisposeScope());
     }
@@ -63,31 +66,28 @@ public static class SelectiveScan
         logDecay = logDecay.view(batch, k, c, channels, n);                              // (B, K, c, D, N)
         input = input.view(batch, k, c, channels, n);
 
-        // (1) Local scans of all chunks at once, from zero.
-        var decay = exp(logDecay);
-        var local = new List<Tensor>();
-        var state = input.select(2, 0);                                                  // (B, K, D, N)
-        local.Add(state);
-        for (long j = 1; j < c; j++)
-        {
-            state = decay.select(2, j) * state + input.select(2, j);
-            local.Add(state);
-        }
+        // (1) Local scans of all chunks at once, from zero. (unbind, not select: see Reference.)
+        var decays = exp(logDecay).unbind(2);                                            // c x (B, K, D, N)
+        var inputs = input.unbind(2);
+        var local = new List<Tensor> { inputs[0] };
+        for (var j = 1; j < c; j++) local.Add(decays[j] * local[j - 1] + inputs[j]);
         var localStates = stack(local, 2);                                               // (B, K, c, D, N)
         var cumulative = exp(logDecay.cumsum(2));                                        // decay from chunk start through step j
 
         // (2) The state entering each chunk.
+        var chunkDecays = cumulative.select(2, c - 1).unbind(1);                         // K x (B, D, N)
+        var chunkEnds = local[(int)c - 1].unbind(1);
         var entering = new List<Tensor>();
-        for (long i = 0; i < k; i++)
+        for (var i = 0; i < k; i++)
         {
             entering.Add(h);
-            h = cumulative[.., (int)i, -1] * h + localStates[.., (int)i, -1];
+            h = chunkDecays[i] * h + chunkEnds[i];
         }
         var carried = stack(entering, 1);                                                // (B, K, D, N)
 
         // (3) Full states and outputs.
         var states = localStates + cumulative * carried.unsqueeze(2);                    // (B, K, c, D, N)
-        var y = (states * cm.view(batch, k, c, 1, n)).sum(-1);                           // (B, K, c, D)
+        var y = matmul(states, cm.view(batch, k, c, n, 1)).squeeze(-1);                  // (B, K, c, D)
         y = y.view(batch, padded, channels).narrow(1, 0, length);                        // (B, L, D)
         return (y.MoveToOuterDisposeScope(), h.MoveToOuterDisposeScope());
     }

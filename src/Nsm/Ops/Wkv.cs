@@ -31,11 +31,13 @@ public static class Wkv
     {
         using var scope = NewDisposeScope();
         var (a, b, p) = state;
+        // unbind, not select: one stack in the backward instead of a full-size zero tensor per step.
+        var (keys, values) = (k.unbind(1), v.unbind(1));
         var outputs = new List<Tensor>();
-        for (long t = 0; t < k.shape[1]; t++)
+        for (var t = 0; t < keys.Length; t++)
         {
-            var kt = k.select(1, t);                                   // (B, C)
-            var vt = v.select(1, t);
+            var kt = keys[t];                                          // (B, C)
+            var vt = values[t];
             // The max only rescales; the represented sums do not depend on it, so it carries no
             // gradient (detaching it gives the exact gradient and avoids max's subgradient).
             var ww = u + kt;
@@ -67,13 +69,14 @@ public static class Wkv
         if (chunk < 1) throw new ArgumentOutOfRangeException(nameof(chunk), "chunk length must be positive");
         using var scope = NewDisposeScope();
         var (a, b, p) = state;
-        var length = k.shape[1];
+        // split, not narrow per chunk: one cat in the backward instead of a full-size tensor per chunk.
+        var (keyChunks, valueChunks) = (k.split(chunk, 1), v.split(chunk, 1));
         var outputs = new List<Tensor>();
-        for (long start = 0; start < length; start += chunk)
+        for (var i = 0; i < keyChunks.Length; i++)
         {
-            var c = Math.Min(chunk, length - start);
-            var kc = k.narrow(1, start, c);                            // (B, c, C)
-            var vc = v.narrow(1, start, c);
+            var kc = keyChunks[i];                                     // (B, c, C)
+            var vc = valueChunks[i];
+            var c = kc.shape[1];
             var steps = arange(c, dtype: ScalarType.Float32, device: k.device);        // j = 0..c-1
 
             // Logit of token m for the output at j: k_m - (j-1-m) w for m < j, u + k_j for m = j.

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace Nsm.Tests.Baselines;
 
-public sealed class BaselineConfigTests
+public sealed class BaselineConfigTests : SingleThreadTest
 {
     [Fact]
     public void RegistryListsEveryBaseline()

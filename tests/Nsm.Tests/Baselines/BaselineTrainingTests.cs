@@ -4,7 +4,7 @@ using Nsm.Training;
 
 namespace Nsm.Tests.Baselines;
 
-public sealed class BaselineTrainingTests
+public sealed class BaselineTrainingTests : SingleThreadTest
 {
     [Theory]
     [MemberData(nameof(BaselineFixtures.Causal), MemberType = typeof(BaselineFixtures))]

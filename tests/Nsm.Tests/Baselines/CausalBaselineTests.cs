@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Nsm.Tests.Baselines;
 
 /// <summary>The properties every causal baseline must have (docs/baselines.md), one theory per property.</summary>
-public sealed class CausalBaselineTests
+public sealed class CausalBaselineTests : SingleThreadTest
 {
     [Theory]
     [MemberData(nameof(BaselineFixtures.Causal), MemberType = typeof(BaselineFixtures))]

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace Nsm.Tests.Baselines;
 
-public sealed class LinformerTests
+public sealed class LinformerTests : SingleThreadTest
 {
     [Fact]
     public void CausalTaskIsAConfigError()

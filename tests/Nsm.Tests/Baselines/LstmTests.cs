@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Nsm.Tests.Baselines;
 
-public sealed class LstmTests
+public sealed class LstmTests : SingleThreadTest
 {
     /// <summary>
     /// Plain LSTM equations with the native module's weights (gate order i, f, g, o):

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace Nsm.Tests.Baselines;
 
-public sealed class ModelSizingTests
+public sealed class ModelSizingTests : SingleThreadTest
 {
     public static TheoryData<string> AllKinds()
     {

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace Nsm.Tests.Baselines;
 
-public sealed class S4dTests
+public sealed class S4dTests : SingleThreadTest
 {
     [Theory]
     [InlineData("lin", 63)]

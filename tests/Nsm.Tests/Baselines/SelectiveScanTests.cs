@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Nsm.Tests.Baselines;
 
-public sealed class SelectiveScanTests
+public sealed class SelectiveScanTests : SingleThreadTest
 {
     /// <summary>u, delta, A, B, C and a non-zero initial state for batch 2, D = 5 channels, N = 4.</summary>
     private static Tensor[] Inputs(long length)

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Nsm.Tests.Baselines;
 
-public sealed class WkvTests
+public sealed class WkvTests : SingleThreadTest
 {
     /// <summary>Inputs w (decay rate), u, k, v and an empty state for B = 2, C = 6.</summary>
     private static Tensor[] Inputs(long length, double keyScale = 1.0)

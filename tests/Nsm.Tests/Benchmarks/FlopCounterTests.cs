@@ -40,4 +40,19 @@ public sealed class FlopCounterTests
         Assert.Equal(short_.Dense, long_.Dense);
         Assert.Equal(2 * short_.Mixing, long_.Mixing);
     }
+
+    [Fact]
+    public void NsmCostPerTokenDoesNotGrowWithLengthAndSlotWeightsRunOncePerChunk()
+    {
+        FlopEstimate At(int chunk, long n)
+        {
+            var config = ConfigLoader.FromOverrides(["model.kind=nsm", "model.d_model=16", "model.num_layers=1", "model.num_heads=2", "model.num_states=4", $"model.chunk_size={chunk}", $"model.window={chunk}"]).Model;
+            using var model = ModelRegistry.Create(config, new TaskSpec(10, 0, TaskOutput.PerToken, 10, Causal: true, MaxLength: 64));
+            return FlopCounter.Estimate(model, config, n);
+        }
+        Assert.Equal(At(8, 1024).Forward, At(8, 65536).Forward);
+        // Doubling the chunk halves how often the slot-side weights (read, propagator, communication) run per token.
+        Assert.True(At(16, 1024).Dense < At(8, 1024).Dense);
+        Assert.StartsWith("dense (slot-side", At(8, 1024).Method);
+    }
 }

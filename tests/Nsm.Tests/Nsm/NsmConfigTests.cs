@@ -68,10 +68,10 @@ public sealed class NsmConfigTests
     public void TrainerRunsTheNsmAndLowersTheLoss()
     {
         using var dir = TestConfigs.TempDir();
-        var config = TestConfigs.TinyCopy("model.kind=nsm", "model.num_states=8", "model.chunk_size=4", "model.window=4", "train.steps=30", "train.log_every=10", "train.lr=3e-3");
+        var config = TestConfigs.TinyCopy("model.kind=nsm", "model.num_states=8", "model.chunk_size=4", "model.window=4", "train.steps=12", "train.log_every=4", "train.lr=3e-3");
         var trainer = new Trainer(config, dir.Path);
         var summary = trainer.Run()!;
-        Assert.Equal(30, summary.Steps);
+        Assert.Equal(12, summary.Steps);
         Assert.True(trainer.LossHistory[^1].Loss < trainer.LossHistory[0].Loss, $"loss went from {trainer.LossHistory[0].Loss} to {trainer.LossHistory[^1].Loss}");
     }
 }

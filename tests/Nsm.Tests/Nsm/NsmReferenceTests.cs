@@ -8,7 +8,7 @@ public sealed class NsmReferenceTests
 {
     [Theory]
     [InlineData(63, "")]
-    [InlineData(100, "model.window=3,model.chunk_size=5")]
+    [InlineData(47, "model.window=3,model.chunk_size=5,model.write_conv=7")]
     [InlineData(40, "model.fusion=gated,model.propagator=lstm,model.cross_layer_states=true")]
     [InlineData(40, "model.router=slot,model.communication=topk,model.communication_top_k=3,model.propagator=linear")]
     [InlineData(40, "model.local_attention=false,model.communication=none,model.router_top_k=2,model.router_heads=2")]

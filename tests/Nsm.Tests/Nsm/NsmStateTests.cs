@@ -28,6 +28,7 @@ public sealed class NsmStateTests
         var (actual, _) = model.Forward(tokens[.., 19..], loaded);
         TensorAssert.Close(expected, actual, atol: 0, rtol: 0, what: "outputs after a saved and loaded state");
         if (variant.Contains("lstm")) Assert.Contains("layers.1.cells", loaded.Tensors.Keys);
+        Assert.Contains("layers.1.history", loaded.Tensors.Keys);
         if (variant.Contains("local_attention=false")) Assert.DoesNotContain("layers.0.keys", loaded.Tensors.Keys);
     }
 

@@ -22,7 +22,7 @@ public sealed class NsmStreamingTests
     [Theory]
     [InlineData(63, "")]
     [InlineData(100, "")]
-    [InlineData(100, "model.cross_layer_states=true,model.propagator=lstm")]
+    [InlineData(63, "model.cross_layer_states=true,model.propagator=lstm")]
     [InlineData(63, "model.fusion=gated,model.router=slot")]
     public void OneCallEqualsChunkByChunkEqualsTokenByToken(int length, string variant)
     {

@@ -44,7 +44,8 @@ internal static class NsmTestModels
         "model.communication=none,model.local_attention=false",
         "model.cross_layer_states=true",
         "model.router_top_k=2,model.router_temperature=0.5,model.router_heads=2,model.router_null=false",
-        "model.window=3,model.chunk_size=5,model.write_positions=false",
+        "model.window=3,model.chunk_size=5,model.write_positions=false,model.write_conv=7",
+        "model.write_conv=1",
     };
 
     public static string[] Split(string variant) => variant.Length == 0 ? [] : variant.Split(',');

@@ -44,9 +44,9 @@ public sealed class HybridFusion : nn.Module
         Tensor output, share;
         if (gate_proj is null)
         {
-            var lse = stack([l.LogSumExp, state.LogSumExp]).logsumexp(0, keepdim: false).unsqueeze(-1); // (B, h, n, 1)
-            var localShare = (l.LogSumExp.unsqueeze(-1) - lse).exp();
-            share = (state.LogSumExp.unsqueeze(-1) - lse).exp();
+            // Shares of one softmax over both key sets: e^lse_s / (e^lse_l + e^lse_s) = sigmoid(lse_s - lse_l).
+            share = (state.LogSumExp - l.LogSumExp).sigmoid().unsqueeze(-1);       // (B, h, n, 1)
+            var localShare = (l.LogSumExp - state.LogSumExp).sigmoid().unsqueeze(-1);
             output = localShare * l.Output + share * state.Output;
         }
         else

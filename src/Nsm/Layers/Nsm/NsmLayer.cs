@@ -35,6 +35,7 @@ public sealed class NsmLayer : nn.Module
     private readonly Dropout dropout;
     private readonly RmsNorm write_norm;
     private readonly Parameter? write_position;
+    private readonly Parameter? write_conv;
     private readonly RmsNorm? cross_norm;
     private readonly StateWriter writer;
     private readonly StatePropagator propagator;
@@ -47,6 +48,7 @@ public sealed class NsmLayer : nn.Module
     private readonly long chunk;
     private readonly long window;
     private readonly double usageDecay;
+    private readonly double dropoutRate;
 
     /// <param name="config">Model settings (NSM keys in ModelConfig.Nsm.cs).</param>
     /// <param name="takesLowerSlots">Whether this layer's write also takes the slots of the layer below (cross-layer states).</param>
@@ -61,6 +63,7 @@ public sealed class NsmLayer : nn.Module
         chunk = config.ChunkSize;
         window = config.Window;
         usageDecay = config.UsageDecay;
+        dropoutRate = config.Dropout;
         var (capacity, active) = SlotCounts(config);
 
         attn_norm = new RmsNorm(dim);
@@ -75,6 +78,14 @@ public sealed class NsmLayer : nn.Module
 
         write_norm = new RmsNorm(dim);
         if (config.WritePositions) write_position = nn.Parameter(randn(chunk, dim) * 0.5);
+        if (config.WriteConv > 1)
+        {
+            // Row i weighs the token i steps back: 1 for the token itself, random for earlier ones,
+            // so the previous tokens reach the write from the first step on.
+            var kernel = randn(config.WriteConv, dim) * 0.5;
+            kernel[0] = ones(dim);
+            write_conv = nn.Parameter(kernel);
+        }
         if (takesLowerSlots) cross_norm = new RmsNorm(dim);
         writer = config.Router switch
         {
@@ -125,6 +136,9 @@ public sealed class NsmLayer : nn.Module
     /// <summary>Whether the layer has local token attention.</summary>
     public bool HasLocalAttention => local is not null;
 
+    /// <summary>Kernel of the write convolution (1 = none).</summary>
+    public long WriteKernel => write_conv?.shape[0] ?? 1;
+
     /// <summary>Whether the layer's write takes the slots of the layer below.</summary>
     public bool TakesLowerSlots => cross_norm is not null;
 
@@ -150,7 +164,8 @@ public sealed class NsmLayer : nn.Module
             keys = zeros([batch, numHeads, 0, headDim], device: device);
             values = zeros([batch, numHeads, 0, headDim], device: device);
         }
-        return new NsmLayerState(slots, cells, keys, values, zeros([batch, 0, dim], device: device), 0);
+        var history = write_conv is null ? null : zeros([batch, WriteKernel - 1, dim], device: device);
+        return new NsmLayerState(slots, cells, keys, values, zeros([batch, 0, dim], device: device), history, 0);
     }
 
     /// <summary>
@@ -196,10 +211,11 @@ public sealed class NsmLayer : nn.Module
 
         var slots = state.Slots;
         var cells = state.Cells;
-        var bias = manager.LogitBias();
+        var context = manager.Context();
         var outputs = new List<Tensor>();
         var chunkSlots = new List<Tensor>();
         var partial = state.Partial;
+        var history = state.History;
         var usage = training ? new UsageAccumulator() : null;
         for (long g = 0; g < groups; g++)
         {
@@ -210,13 +226,13 @@ public sealed class NsmLayer : nn.Module
             var start = g * chunk + lo - p;
 
             var (stateKeys, stateValues) = state_read.KeysValues(slots);
-            var (stateOut, stateLse, stateWeights) = StateRead.Attend(q.narrow(2, start, count), stateKeys, stateValues, bias);
+            var (stateOut, stateLse, stateWeights) = StateRead.Attend(q.narrow(2, start, count), stateKeys, stateValues, context.LogitBias);
             (Tensor, Tensor)? localPart = localOut is null ? null
                 : (localOut.select(2, g).narrow(2, lo, count), localLse!.select(2, g).narrow(2, lo, count));
             var hRows = h.narrow(1, start, count);
             var (fused, share) = fusion.Combine(hRows, localPart, (stateOut, stateLse));
-            var rows = x.narrow(1, start, count) + dropout.forward(out_proj.forward(NsmOps.MergeHeads(fused)));
-            rows = rows + dropout.forward(ffn.forward(ffn_norm.forward(rows)));
+            var rows = x.narrow(1, start, count) + Dropout(out_proj.forward(NsmOps.MergeHeads(fused)));
+            rows = rows + Dropout(ffn.forward(ffn_norm.forward(rows)));
             outputs.Add(rows);
             usage?.AddRead(stateWeights, share);
 
@@ -234,9 +250,14 @@ public sealed class NsmLayer : nn.Module
             }
             (Tensor, Tensor)? lowerChunk = lower is { } l ? (l.Slots[chunkSlots.Count], l.Active) : null;
             Tensor mass;
-            (slots, cells, mass) = WriteChunk(chunkRows, chunkValid, 0, slots, cells, lowerChunk);
+            (slots, cells, mass) = WriteChunk(chunkRows, chunkValid, 0, slots, cells, lowerChunk, context, history);
             usage?.AddWrite(mass);
             chunkSlots.Add(slots);
+            if (history is not null)
+            {
+                var recent = cat([history, chunkRows], 1);
+                history = recent.narrow(1, recent.shape[1] - history.shape[1], history.shape[1]);
+            }
             partial = zeros([b, 0, dim], device: x.device);
         }
         if (usage is not null) usage.Record(manager, usageDecay);
@@ -253,7 +274,7 @@ public sealed class NsmLayer : nn.Module
         }
         var output = cat(outputs, 1);
         // Fresh handles: callers dispose the old state, and slots without a write this call are the old tensors.
-        var newState = new NsmLayerState(slots.alias(), cells?.alias(), newKeys, newValues, partial.clone(), newPosition);
+        var newState = new NsmLayerState(slots.alias(), cells?.alias(), newKeys, newValues, partial.clone(), history?.clone(), newPosition);
         foreach (var (_, t) in newState.Named()) t.MoveToOuterDisposeScope();
         foreach (var t in chunkSlots) t.MoveToOuterDisposeScope();
         return (output.MoveToOuterDisposeScope(), newState, chunkSlots);
@@ -270,7 +291,9 @@ public sealed class NsmLayer : nn.Module
         var (b, n) = (x.shape[0], x.shape[1]);
         var initial = manager.InitialSlots(b);
         var initialCells = propagator.HasCells ? zeros_like(initial) : null;
-        var (slots, _, mass) = WriteChunk(x, valid, 0, initial, initialCells, lower);
+        var context = manager.Context();
+        var history = write_conv is null ? null : zeros([b, WriteKernel - 1, dim], device: x.device);
+        var (slots, _, mass) = WriteChunk(x, valid, 0, initial, initialCells, lower, context, history);
 
         var h = attn_norm.forward(x);
         var q = NsmOps.SplitHeads(q_proj.forward(h), numHeads);                  // (B, h, N, hd)
@@ -291,10 +314,10 @@ public sealed class NsmLayer : nn.Module
             localPart = (o.view(b, numHeads, groups * chunk, headDim).narrow(2, 0, n), lse.view(b, numHeads, groups * chunk).narrow(2, 0, n));
         }
         var (stateKeys, stateValues) = state_read.KeysValues(slots);
-        var (stateOut, stateLse, stateWeights) = StateRead.Attend(q, stateKeys, stateValues, manager.LogitBias());
+        var (stateOut, stateLse, stateWeights) = StateRead.Attend(q, stateKeys, stateValues, context.LogitBias);
         var (fused, share) = fusion.Combine(h, localPart, (stateOut, stateLse));
-        var output = x + dropout.forward(out_proj.forward(NsmOps.MergeHeads(fused)));
-        output = output + dropout.forward(ffn.forward(ffn_norm.forward(output)));
+        var output = x + Dropout(out_proj.forward(NsmOps.MergeHeads(fused)));
+        output = output + Dropout(ffn.forward(ffn_norm.forward(output)));
         if (training)
         {
             var usage = new UsageAccumulator();
@@ -311,12 +334,12 @@ public sealed class NsmLayer : nn.Module
     /// real row keeps its slots and cells exactly (padding never touches the state).
     /// Returns the new slots and cells and the per-slot write mass (B, s, d).
     /// </summary>
-    internal (Tensor Slots, Tensor? Cells, Tensor Mass) WriteChunk(Tensor rows, Tensor? valid, long firstOffset, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower)
+    internal (Tensor Slots, Tensor? Cells, Tensor Mass) WriteChunk(Tensor rows, Tensor? valid, long firstOffset, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower, SlotContext context, Tensor? history)
     {
         using var scope = NewDisposeScope();
-        var (inputs, inputValid) = WriteInputs(rows, valid, firstOffset, lower);
-        var (candidate, mass) = writer.Write(inputs, inputValid, slots, manager);
-        var (newSlots, newCells) = Propagate(slots, cells, candidate, mass);
+        var (inputs, inputValid) = WriteInputs(rows, valid, firstOffset, lower, history);
+        var (candidate, mass) = writer.Write(inputs, inputValid, slots, context);
+        var (newSlots, newCells) = Propagate(slots, cells, candidate, mass, context);
         if (valid is not null)
         {
             var written = valid.any(1).view(rows.shape[0], 1, 1);
@@ -327,19 +350,35 @@ public sealed class NsmLayer : nn.Module
     }
 
     /// <summary>
-    /// The rows a write takes: Norm(rows) (B, n, d) plus the embedding of each row's chunk offset
+    /// The rows a write takes: Norm(rows) (B, n, d) passed through the causal write convolution
+    /// (history: the k-1 rows before, (B, k-1, d)), plus the embedding of each row's chunk offset
     /// (firstOffset, firstOffset+1, ... mod c), followed by Norm of the lower layer's slots with
     /// cross-layer states. Returns the inputs (B, n [+ s'], d) and their validity (B, n [+ s']) or null.
     /// </summary>
-    internal (Tensor Inputs, Tensor? Valid) WriteInputs(Tensor rows, Tensor? valid, long firstOffset, (Tensor Slots, Tensor Active)? lower)
+    internal (Tensor Inputs, Tensor? Valid) WriteInputs(Tensor rows, Tensor? valid, long firstOffset, (Tensor Slots, Tensor Active)? lower, Tensor? history)
     {
         using var scope = NewDisposeScope();
         var (b, n) = (rows.shape[0], rows.shape[1]);
         var inputs = write_norm.forward(rows);
+        if (write_conv is not null)
+        {
+            var lags = write_conv.shape[0];
+            var padded = cat([write_norm.forward(history!), inputs], 1);                        // (B, k-1 + n, d)
+            inputs = inputs * write_conv[0];
+            for (long i = 1; i < lags; i++)
+                inputs = inputs + padded.narrow(1, lags - 1 - i, n) * write_conv[i];            // token t-i
+        }
         if (write_position is not null)
         {
-            var offsets = arange(firstOffset, firstOffset + n, device: rows.device) % chunk;     // (n)
-            inputs = inputs + write_position.index_select(0, offsets);
+            if (firstOffset == 0 && n == chunk)
+            {
+                inputs = inputs + write_position;                                                 // a whole chunk: offsets 0..c-1
+            }
+            else
+            {
+                var offsets = arange(firstOffset, firstOffset + n, device: rows.device) % chunk;  // (n)
+                inputs = inputs + write_position.index_select(0, offsets);
+            }
         }
         var inputValid = valid;
         if (lower is { } l && cross_norm is not null)
@@ -355,14 +394,17 @@ public sealed class NsmLayer : nn.Module
     /// Applies a write: the propagator's update from slots/cells (B, s, d), candidate and mass
     /// (B, s, d), RMS normalisation of the slots, then communication among the active slots.
     /// </summary>
-    internal (Tensor Slots, Tensor? Cells) Propagate(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass)
+    internal (Tensor Slots, Tensor? Cells) Propagate(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass, SlotContext context)
     {
         using var scope = NewDisposeScope();
         var (newSlots, newCells) = propagator.Update(slots, cells, candidate, mass);
         newSlots = NsmOps.UnitRms(newSlots);
-        if (communication is not null) newSlots = communication.forward(newSlots, manager.ActiveMask);
+        if (communication is not null) newSlots = communication.forward(newSlots, context);
         return (newSlots.MoveToOuterDisposeScope(), newCells?.MoveToOuterDisposeScope());
     }
+
+    /// <summary>Dropout on a residual branch; skipped (no op at all) when the rate is 0 or in eval mode.</summary>
+    private Tensor Dropout(Tensor x) => dropoutRate > 0 && training ? dropout.forward(x) : x;
 
     /// <summary>Physically removes inactive slots (see <see cref="StateManager.Compact"/>). States made before are invalid afterwards.</summary>
     public void Compact()

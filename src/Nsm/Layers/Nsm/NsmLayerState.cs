@@ -13,10 +13,12 @@ namespace Nsm.Layers.Nsm;
 /// <param name="Values">(B, h, T, hd): the matching local values; null without local attention.</param>
 /// <param name="Partial">(B, p, d): the layer outputs of the p = Position mod c tokens of the
 /// current chunk, written to the slots when the chunk completes.</param>
+/// <param name="History">(B, k-1, d): the layer outputs of the k-1 tokens before the current chunk
+/// (zeros before position 0), which the write convolution of kernel k needs; null without it.</param>
 /// <param name="Position">Tokens consumed so far.</param>
-public sealed record NsmLayerState(Tensor Slots, Tensor? Cells, Tensor? Keys, Tensor? Values, Tensor Partial, long Position)
+public sealed record NsmLayerState(Tensor Slots, Tensor? Cells, Tensor? Keys, Tensor? Values, Tensor Partial, Tensor? History, long Position)
 {
-    /// <summary>Every tensor of the state, by short name (slots, cells, keys, values, partial); absent ones left out.</summary>
+    /// <summary>Every tensor of the state, by short name (slots, cells, keys, values, partial, history); absent ones left out.</summary>
     public IEnumerable<(string Name, Tensor Tensor)> Named()
     {
         yield return ("slots", Slots);
@@ -24,5 +26,6 @@ public sealed record NsmLayerState(Tensor Slots, Tensor? Cells, Tensor? Keys, Te
         if (Keys is not null) yield return ("keys", Keys);
         if (Values is not null) yield return ("values", Values);
         yield return ("partial", Partial);
+        if (History is not null) yield return ("history", History);
     }
 }

@@ -33,7 +33,7 @@ public sealed class SlotRouter : StateWriter
         RegisterComponents();
     }
 
-    public override (Tensor Candidate, Tensor Mass) Write(Tensor inputs, Tensor? valid, Tensor slotState, StateManager manager)
+    public override (Tensor Candidate, Tensor Mass) Write(Tensor inputs, Tensor? valid, Tensor slotState, SlotContext context)
     {
         using var scope = NewDisposeScope();
         var (b, n, s) = (inputs.shape[0], inputs.shape[1], slotState.shape[1]);
@@ -41,7 +41,7 @@ public sealed class SlotRouter : StateWriter
         var queries = query_proj.forward(slot_norm.forward(slotState)).view(b, s, heads, dh).transpose(1, 2);   // (B, heads, s, dh)
         var kv = kv_proj.forward(inputs).view(b, n, 2, heads, dh).permute(2, 0, 3, 1, 4);                       // (2, B, heads, n, dh)
         var logits = queries.matmul(kv[0].transpose(-1, -2)) / Math.Sqrt(dh)
-                     + manager.LogitBias().view(1, 1, s, 1);                                                    // (B, heads, s, n)
+                     + context.LogitBias.view(1, 1, s, 1);                                                    // (B, heads, s, n)
         if (valid is not null) logits = logits.masked_fill(valid.logical_not().view(b, 1, 1, n), NsmOps.Masked);
         if (null_logit is not null)
             logits = cat([logits, null_logit.view(1, heads, 1, 1).expand(b, heads, s, 1)], -1);                  // (B, heads, s, n + 1)
@@ -50,7 +50,7 @@ public sealed class SlotRouter : StateWriter
         var taken = attention.sum(-1);                                                                           // (B, heads, s)
         var candidate = attention.matmul(kv[1]) / (taken.unsqueeze(-1) + Eps);                                   // (B, heads, s, dh)
         var rows = valid is null ? full([b, 1, 1], (float)n, device: inputs.device) : valid.to(ScalarType.Float32).sum(1).view(b, 1, 1);
-        var mass = taken * manager.WriteScale().view(1, 1, s) * rows;
+        var mass = taken * context.WriteScale.view(1, 1, s) * rows;
         return (MergeHeads(candidate).MoveToOuterDisposeScope(), PerChannel(mass, dim).MoveToOuterDisposeScope());
     }
 

@@ -39,22 +39,22 @@ public sealed class StateCommunication : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>slots: (B, s, d); active: (s) bool. Returns the updated slots (B, s, d).</summary>
-    public Tensor forward(Tensor slots, Tensor active)
+    /// <summary>slots: (B, s, d); context: the slots' mask. Returns the updated slots (B, s, d).</summary>
+    public Tensor forward(Tensor slots, SlotContext context)
     {
         using var scope = NewDisposeScope();
         var (b, s, d) = (slots.shape[0], slots.shape[1], slots.shape[2]);
         var hd = d / numHeads;
         var qkv = qkv_proj.forward(attn_norm.forward(slots)).view(b, s, 3, numHeads, hd).permute(2, 0, 3, 1, 4);  // (3, B, h, s, hd)
         var logits = qkv[0].matmul(qkv[1].transpose(-1, -2)) / Math.Sqrt(hd);                                    // (B, h, s, s)
-        logits = logits.masked_fill(active.logical_not().view(1, 1, 1, s), NsmOps.Masked);
+        logits = logits.masked_fill(context.Inactive.view(1, 1, 1, s), NsmOps.Masked);
         if (topK > 0 && topK < s)
         {
             var kth = logits.topk(topK, -1).values.narrow(-1, topK - 1, 1);                                        // (B, h, s, 1)
             logits = logits.masked_fill(logits.lt(kth), NsmOps.Masked);
         }
         var attended = logits.softmax(-1).matmul(qkv[2]);                                                         // (B, h, s, hd)
-        var keep = active.to(slots.dtype).view(1, s, 1);
+        var keep = context.ActiveWeight.view(1, s, 1);
         slots = slots + keep * out_proj.forward(NsmOps.MergeHeads(attended));
         if (ffn is not null)
             slots = slots + keep * ffn.forward(ffn_norm!.forward(slots));

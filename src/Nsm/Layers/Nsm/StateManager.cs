@@ -66,21 +66,13 @@ public sealed class StateManager : nn.Module
         return NsmOps.UnitRms(state_init.to(ScalarType.Float32)).unsqueeze(0).expand(batch, -1, -1).contiguous().MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// Additive logit bias (s): log sigmoid(theta_j) for active slots, a large negative number
-    /// for inactive ones (zero weight, zero gradient).
-    /// </summary>
-    public Tensor LogitBias()
+    /// <summary>The per-slot terms of one forward pass (bias, write scale, masks); tensors live in the caller's dispose scope.</summary>
+    public SlotContext Context()
     {
-        using var scope = NewDisposeScope();
-        return nn.functional.logsigmoid(importance).masked_fill(active.logical_not(), NsmOps.Masked).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Write multiplier (s): sigmoid(theta_j) for active slots, 0 for inactive ones.</summary>
-    public Tensor WriteScale()
-    {
-        using var scope = NewDisposeScope();
-        return importance.sigmoid().masked_fill(active.logical_not(), 0.0).MoveToOuterDisposeScope();
+        var inactive = active.logical_not();
+        var logitBias = nn.functional.logsigmoid(importance).masked_fill(inactive, NsmOps.Masked);
+        var writeScale = importance.sigmoid().masked_fill(inactive, 0.0);
+        return new SlotContext(logitBias, writeScale, inactive, active.to(ScalarType.Float32));
     }
 
     /// <summary>Mean importance sigmoid(theta) over active slots (scalar): the term of the L1 penalty.</summary>

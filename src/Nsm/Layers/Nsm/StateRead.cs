@@ -8,7 +8,7 @@ namespace Nsm.Layers.Nsm;
 /// Token-to-state read: token queries attend over the slots' keys and values, projected from
 /// Norm(S). Slots carry no positions. Each slot's importance enters as an additive bias
 /// log sigmoid(theta_j) on its logits, and inactive slots are masked out (both come from
-/// <see cref="StateManager.LogitBias"/>). Cost O(n·s·d) per call.
+/// <see cref="SlotContext.LogitBias"/>). Cost O(n·s·d) per call.
 /// </summary>
 public sealed class StateRead : nn.Module
 {

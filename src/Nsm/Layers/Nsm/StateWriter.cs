@@ -20,11 +20,11 @@ public abstract class StateWriter : nn.Module
 
     /// <summary>
     /// inputs: (B, n, d) normed rows to write; valid: (B, n) bool or null (all valid);
-    /// slots: (B, s, d) the slots before the write; manager: importance and active mask.
+    /// slots: (B, s, d) the slots before the write; context: importance bias, write scale and mask.
     /// Returns the candidate U (B, s, d) and the write mass m (B, s, d) (per channel: with several
     /// routing heads each head's mass covers its channel group).
     /// </summary>
-    public abstract (Tensor Candidate, Tensor Mass) Write(Tensor inputs, Tensor? valid, Tensor slots, StateManager manager);
+    public abstract (Tensor Candidate, Tensor Mass) Write(Tensor inputs, Tensor? valid, Tensor slots, SlotContext context);
 
     /// <summary>Keeps only the slots keep (s') in any per-slot parameter (after <see cref="StateManager.Compact"/>).</summary>
     public abstract void Compact(Tensor keep);

@@ -41,11 +41,11 @@ public sealed class TokenRouter : StateWriter
     /// and the importance multiplier; a row's probabilities over the slots sum to 1 minus what
     /// the null slot took.
     /// </summary>
-    public Tensor Probabilities(Tensor y, StateManager manager)
+    public Tensor Probabilities(Tensor y, SlotContext context)
     {
         using var scope = NewDisposeScope();
         var (b, n) = (y.shape[0], y.shape[1]);
-        var logits = route_proj.forward(y).view(b, n, heads, slots) / temperature + manager.LogitBias();  // (B, n, heads, s)
+        var logits = route_proj.forward(y).view(b, n, heads, slots) / temperature + context.LogitBias;  // (B, n, heads, s)
         if (topK > 0 && topK < slots)
         {
             var kth = logits.topk(topK, -1).values.narrow(-1, topK - 1, 1);   // (B, n, heads, 1)
@@ -60,10 +60,10 @@ public sealed class TokenRouter : StateWriter
     /// <summary>Written values of rows y: (B, n, d) -> (B, n, heads, d/heads).</summary>
     public Tensor Values(Tensor y) => value_proj.forward(y).view(y.shape[0], y.shape[1], heads, dim / heads);
 
-    public override (Tensor Candidate, Tensor Mass) Write(Tensor inputs, Tensor? valid, Tensor slotState, StateManager manager)
+    public override (Tensor Candidate, Tensor Mass) Write(Tensor inputs, Tensor? valid, Tensor slotState, SlotContext context)
     {
         using var scope = NewDisposeScope();
-        var r = Probabilities(inputs, manager) * manager.WriteScale();           // (B, n, heads, s)
+        var r = Probabilities(inputs, context) * context.WriteScale;           // (B, n, heads, s)
         if (valid is not null) r = r * valid.to(r.dtype).unsqueeze(-1).unsqueeze(-1);
         var mass = r.sum(1);                                                      // (B, heads, s)
         var values = Values(inputs).transpose(1, 2);                              // (B, heads, n, dh)
