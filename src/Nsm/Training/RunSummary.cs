@@ -23,7 +23,7 @@ public sealed record RunSummary(
     [property: JsonPropertyName("steps")] long Steps,
     [property: JsonPropertyName("train_tokens")] long TrainTokens,
     [property: JsonPropertyName("train_tokens_per_sec")] double TrainTokensPerSec,
-    [property: JsonPropertyName("final_train_loss")] double FinalTrainLoss,
+    [property: JsonPropertyName("final_train_loss")] double? FinalTrainLoss,
     [property: JsonPropertyName("eval")] EvalSummary Eval,
     [property: JsonPropertyName("wall_seconds")] double WallSeconds,
     [property: JsonPropertyName("threads")] int Threads,

@@ -146,7 +146,7 @@ public sealed class Trainer
 
         var summary = new RunSummary(
             config.Model.Kind, task.Name, model.ParameterCount(), step, tokens,
-            tokens / Math.Max(trainSeconds, 1e-9), lastLoss,
+            tokens / Math.Max(trainSeconds, 1e-9), double.IsFinite(lastLoss) ? lastLoss : null,
             new EvalSummary(final.Loss, final.Accuracy, final.Perplexity, final.BitsPerToken, final.Count) { BitsPerCharacter = (task as ITextTask)?.BitsPerCharacter(final.Loss) },
             wall.Elapsed.TotalSeconds + (resume ? previousSeconds : 0), torch.get_num_threads(), device.type.ToString().ToLowerInvariant());
         AtomicFile.WriteAllText(Path.Combine(runDir, SummaryFile), JsonSerializer.Serialize(summary, ConfigLoader.WriteOptions));

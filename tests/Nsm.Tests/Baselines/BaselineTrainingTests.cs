@@ -15,7 +15,7 @@ public sealed class BaselineTrainingTests : SingleThreadTest
         var summary = new Trainer(config, dir.Path).Run()!;
         Assert.Equal(kind, summary.Model);
         Assert.Equal(6, summary.Steps);
-        Assert.True(double.IsFinite(summary.FinalTrainLoss));
+        Assert.True(double.IsFinite(summary.FinalTrainLoss!.Value));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, Trainer.SummaryFile)));
         Assert.Equal(kind, json.RootElement.GetProperty("model").GetString());
         Assert.True(json.RootElement.GetProperty("eval").GetProperty("accuracy").GetDouble() >= 0);

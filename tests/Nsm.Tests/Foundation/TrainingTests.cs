@@ -123,6 +123,17 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void ZeroStepsEvaluatesAndWritesASummaryWithoutATrainLoss()
+    {
+        using var dir = TestConfigs.TempDir();
+        var summary = new Trainer(TestConfigs.TinyCopy("train.steps=0"), dir.Path).Run()!;
+        Assert.Equal(0, summary.Steps);
+        Assert.Null(summary.FinalTrainLoss);
+        Assert.True(double.IsFinite(summary.Eval.Loss));
+        Assert.Contains("\"final_train_loss\": null", File.ReadAllText(Path.Combine(dir.Path, Trainer.SummaryFile)));
+    }
+
+    [Fact]
     public void LearningRateWarmsUpThenDecaysToTheFloor()
     {
         var schedule = new LearningRateSchedule(1.0, 10, 110, 0.1);
