@@ -330,7 +330,7 @@ public sealed class NsmLayer : nn.Module
 
     /// <summary>
     /// Writes rows (B, n, d) whose chunk offsets start at firstOffset into the slots:
-    /// route, propagate, RMS-normalise, communicate. valid: (B, n) or null. A sample with no
+    /// route, propagate, clip the RMS, communicate. valid: (B, n) or null. A sample with no
     /// real row keeps its slots and cells exactly (padding never touches the state).
     /// Returns the new slots and cells and the per-slot write mass (B, s, d).
     /// </summary>
@@ -392,13 +392,13 @@ public sealed class NsmLayer : nn.Module
 
     /// <summary>
     /// Applies a write: the propagator's update from slots/cells (B, s, d), candidate and mass
-    /// (B, s, d), RMS normalisation of the slots, then communication among the active slots.
+    /// (B, s, d), the slots' RMS clipped at 1, then communication among the active slots.
     /// </summary>
     internal (Tensor Slots, Tensor? Cells) Propagate(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass, SlotContext context)
     {
         using var scope = NewDisposeScope();
         var (newSlots, newCells) = propagator.Update(slots, cells, candidate, mass);
-        newSlots = NsmOps.UnitRms(newSlots);
+        newSlots = NsmOps.ClipRms(newSlots);
         if (communication is not null) newSlots = communication.forward(newSlots, context);
         return (newSlots.MoveToOuterDisposeScope(), newCells?.MoveToOuterDisposeScope());
     }

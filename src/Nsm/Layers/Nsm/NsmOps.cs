@@ -27,14 +27,17 @@ internal static class NsmOps
     }
 
     /// <summary>
-    /// Parameter-free RMS normalisation over the last dimension: (..., d) -> (..., d). Used on
-    /// the slots after each update; being (nearly) idempotent, it leaves a slot that was not
-    /// written unchanged, where a learned gain would rescale it at every chunk.
+    /// Scales rows whose RMS exceeds 1 back to RMS 1 and leaves the others unchanged:
+    /// (..., d) -> (..., d). Applied to the slots after each update, it keeps them bounded over
+    /// any number of chunks, and — unlike a normalisation to RMS 1 — it is idempotent and leaves
+    /// a slot that was not written exactly as it was. It also lets a freshly written slot
+    /// dominate its small learned initial value instead of being normalised against it.
     /// </summary>
-    public static Tensor UnitRms(Tensor x, double eps = 1e-6)
+    public static Tensor ClipRms(Tensor x, double eps = 1e-6)
     {
         using var scope = NewDisposeScope();
-        return (x * x.pow(2).mean([-1], keepdim: true).add(eps).rsqrt()).MoveToOuterDisposeScope();
+        var rms = x.pow(2).mean([-1], keepdim: true).add(eps).sqrt();
+        return (x / rms.clamp_min(1.0)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Softmax weights and log-normaliser of logits over the last dimension: (..., K) -> ((..., K), (...)).</summary>

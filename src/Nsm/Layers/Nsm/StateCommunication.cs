@@ -6,9 +6,12 @@ namespace Nsm.Layers.Nsm;
 
 /// <summary>
 /// State-to-state communication: multi-head self-attention among the active slots with a
-/// residual, S = S + W_o·Attn(Norm(S)), optionally sparse (each slot keeps only its top-k
-/// logits), then optionally a small SwiGLU, S = S + FFN(Norm(S)). Inactive slots neither send
-/// nor change. Slots have no positions. Cost O(s²·d + s·d²) per chunk. (B, s, d) in and out.
+/// residual, S = S + a ⊙ W_o·Attn(Norm(S)), optionally sparse (each slot keeps only its top-k
+/// logits), then optionally a small SwiGLU, S = S + b ⊙ FFN(Norm(S)). The per-channel gains a, b
+/// start at 0.01 (LayerScale, Touvron et al. 2021): slots hold little energy after their first
+/// writes, and full-size residuals at initialisation would drown what was written (measured:
+/// copy-long-nsm reached 87% instead of 99.9% in 1000 steps). Inactive slots neither send nor
+/// change. Slots have no positions. Cost O(s²·d + s·d²) per chunk. (B, s, d) in and out.
 /// </summary>
 public sealed class StateCommunication : nn.Module
 {
@@ -17,8 +20,13 @@ public sealed class StateCommunication : nn.Module
     private readonly Linear out_proj;
     private readonly RmsNorm? ffn_norm;
     private readonly SwiGlu? ffn;
+    private readonly Parameter attn_scale;
+    private readonly Parameter? ffn_scale;
     private readonly long numHeads;
     private readonly int topK;
+
+    /// <summary>Initial value of the residual gains.</summary>
+    public const double InitialScale = 0.01;
 
     /// <param name="dim">Slot width d.</param>
     /// <param name="numHeads">Attention heads.</param>
@@ -31,10 +39,12 @@ public sealed class StateCommunication : nn.Module
         attn_norm = new RmsNorm(dim);
         qkv_proj = nn.Linear(dim, 3 * dim, hasBias: false);
         out_proj = nn.Linear(dim, dim, hasBias: false);
+        attn_scale = nn.Parameter(full(dim, InitialScale));
         if (ffnHidden > 0)
         {
             ffn_norm = new RmsNorm(dim);
             ffn = new SwiGlu(dim, ffnHidden);
+            ffn_scale = nn.Parameter(full(dim, InitialScale));
         }
         RegisterComponents();
     }
@@ -55,9 +65,9 @@ public sealed class StateCommunication : nn.Module
         }
         var attended = logits.softmax(-1).matmul(qkv[2]);                                                         // (B, h, s, hd)
         var keep = context.ActiveWeight.view(1, s, 1);
-        slots = slots + keep * out_proj.forward(NsmOps.MergeHeads(attended));
+        slots = slots + keep * attn_scale * out_proj.forward(NsmOps.MergeHeads(attended));
         if (ffn is not null)
-            slots = slots + keep * ffn.forward(ffn_norm!.forward(slots));
+            slots = slots + keep * ffn_scale! * ffn.forward(ffn_norm!.forward(slots));
         return slots.MoveToOuterDisposeScope();
     }
 }

@@ -33,7 +33,9 @@ public sealed class StateManager : nn.Module
         if (initiallyActive < 1 || initiallyActive > capacity)
             throw new ArgumentOutOfRangeException(nameof(initiallyActive), $"active slots must be 1..{capacity}, got {initiallyActive}");
         this.importanceInit = importanceInit;
-        state_init = nn.Parameter(randn(capacity, dim));
+        // Small, like token embeddings: a slot's first write then dominates it (slots are read
+        // through a normalisation, so their scale does not matter to readers).
+        state_init = nn.Parameter(randn(capacity, dim) * 0.02);
         importance = nn.Parameter(full(capacity, importanceInit));
         active = arange(capacity).lt(initiallyActive);
         write_usage = zeros(capacity);
@@ -59,11 +61,11 @@ public sealed class StateManager : nn.Module
     /// <summary>EMA of the read attention mass per slot (s).</summary>
     public Tensor ReadUsage => read_usage;
 
-    /// <summary>Initial slots for a batch: (B, s, d), RMS-normalised like every later slot state, fp32.</summary>
+    /// <summary>Initial slots for a batch: (B, s, d) fp32, the learned S_0 with its RMS clipped at 1 like every later slot state.</summary>
     public Tensor InitialSlots(long batch)
     {
         using var scope = NewDisposeScope();
-        return NsmOps.UnitRms(state_init.to(ScalarType.Float32)).unsqueeze(0).expand(batch, -1, -1).contiguous().MoveToOuterDisposeScope();
+        return NsmOps.ClipRms(state_init.to(ScalarType.Float32)).unsqueeze(0).expand(batch, -1, -1).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>The per-slot terms of one forward pass (bias, write scale, masks); tensors live in the caller's dispose scope.</summary>

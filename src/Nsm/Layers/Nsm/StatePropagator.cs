@@ -20,7 +20,7 @@ public abstract class StatePropagator : nn.Module
 
     /// <summary>
     /// slots, candidate, mass: (B, s, d); cells: (B, s, d) for rules with cells, else null.
-    /// Returns the new slots and cells (B, s, d), before the layer's RMS normalisation.
+    /// Returns the new slots and cells (B, s, d), before the layer clips the slots' RMS.
     /// </summary>
     public abstract (Tensor Slots, Tensor? Cells) Update(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass);
 

@@ -6,8 +6,8 @@ namespace Nsm.Layers.Nsm;
 
 /// <summary>
 /// "token" write mode: each routing head gives every row logits over the slots,
-/// R = Y·W_r / tau + log sigmoid(theta) (optionally only each row's top-k slots, optionally a
-/// learned null slot that absorbs mass), r = softmax(R), with r = 0 for padding. With the write
+/// R = Y·W_r + log sigmoid(theta) (optionally only each row's top-k slots, optionally a learned
+/// null slot that absorbs mass), r = softmax(R / tau), with r = 0 for padding. With the write
 /// multiplier r'_tj = sigmoid(theta_j)·r_tj, slot j receives the candidate
 /// U_j = sum_t r'_tj·V_t / (sum_t r'_tj + eps) and the write mass m_j = sum_t r'_tj.
 /// Head k routes channels k·d/heads .. (k+1)·d/heads of the values V = Y·W_v.
@@ -45,7 +45,7 @@ public sealed class TokenRouter : StateWriter
     {
         using var scope = NewDisposeScope();
         var (b, n) = (y.shape[0], y.shape[1]);
-        var logits = route_proj.forward(y).view(b, n, heads, slots) / temperature + context.LogitBias;  // (B, n, heads, s)
+        var logits = route_proj.forward(y).view(b, n, heads, slots) + context.LogitBias;  // (B, n, heads, s)
         if (topK > 0 && topK < slots)
         {
             var kth = logits.topk(topK, -1).values.narrow(-1, topK - 1, 1);   // (B, n, heads, 1)
@@ -53,7 +53,8 @@ public sealed class TokenRouter : StateWriter
         }
         if (null_logit is not null)
             logits = cat([logits, null_logit.view(1, 1, heads, 1).expand(b, n, heads, 1)], -1);  // (B, n, heads, s + 1)
-        var probabilities = logits.softmax(-1).narrow(-1, 0, slots);
+        // The temperature applies to the null slot too, so it competes on the same scale at any tau.
+        var probabilities = (logits / temperature).softmax(-1).narrow(-1, 0, slots);
         return probabilities.MoveToOuterDisposeScope();
     }
 
