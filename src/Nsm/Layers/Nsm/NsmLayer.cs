@@ -217,6 +217,15 @@ public sealed class NsmLayer : nn.Module
         var partial = state.Partial;
         var history = state.History;
         var usage = training ? new UsageAccumulator() : null;
+        // Cut the new tokens into their chunk groups once: one split node per tensor, whose backward
+        // concatenates the chunks' gradients in O(N). (Cutting each chunk with narrow instead costs a
+        // full-size gradient buffer per chunk, O(N²/c) in time and traffic.)
+        var counts = GroupCounts(p, n, groups);
+        var xGroups = x.split(counts, 1);                                         // G x (B, count, d)
+        var hGroups = h.split(counts, 1);
+        var qGroups = q.split(counts, 2);                                         // G x (B, h, count, hd)
+        var localOutGroups = localOut?.unbind(2);                                 // G x (B, h, c, hd)
+        var localLseGroups = localLse?.unbind(2);                                 // G x (B, h, c)
         for (long g = 0; g < groups; g++)
         {
             // Rows lo..hi-1 of group g hold new tokens start..start+count-1.
@@ -226,12 +235,12 @@ public sealed class NsmLayer : nn.Module
             var start = g * chunk + lo - p;
 
             var (stateKeys, stateValues) = state_read.KeysValues(slots);
-            var (stateOut, stateLse, stateWeights) = StateRead.Attend(q.narrow(2, start, count), stateKeys, stateValues, context.LogitBias);
-            (Tensor, Tensor)? localPart = localOut is null ? null
-                : (localOut.select(2, g).narrow(2, lo, count), localLse!.select(2, g).narrow(2, lo, count));
-            var hRows = h.narrow(1, start, count);
+            var (stateOut, stateLse, stateWeights) = StateRead.Attend(qGroups[g], stateKeys, stateValues, context.LogitBias);
+            (Tensor, Tensor)? localPart = localOutGroups is null ? null
+                : (Rows(localOutGroups[g], lo, count), Rows(localLseGroups![g], lo, count));
+            var hRows = hGroups[g];
             var (fused, share) = fusion.Combine(hRows, localPart, (stateOut, stateLse));
-            var rows = x.narrow(1, start, count) + Dropout(out_proj.forward(NsmOps.MergeHeads(fused)));
+            var rows = xGroups[g] + Dropout(out_proj.forward(NsmOps.MergeHeads(fused)));
             rows = rows + Dropout(ffn.forward(ffn_norm.forward(rows)));
             outputs.Add(rows);
             usage?.AddRead(stateWeights, share);
@@ -279,6 +288,18 @@ public sealed class NsmLayer : nn.Module
         foreach (var t in chunkSlots) t.MoveToOuterDisposeScope();
         return (output.MoveToOuterDisposeScope(), newState, chunkSlots);
     }
+
+    /// <summary>Tokens of each chunk group in a call of n new tokens after p partial ones: (c - p), c, ..., rest.</summary>
+    private long[] GroupCounts(long p, long n, long groups)
+    {
+        var counts = new long[groups];
+        for (long g = 0; g < groups; g++)
+            counts[g] = Math.Min(chunk, p + n - g * chunk) - (g == 0 ? p : 0);
+        return counts;
+    }
+
+    /// <summary>Rows lo..lo+count-1 of dim 2 of a chunk's local-attention result; the tensor itself when that is all of it.</summary>
+    private static Tensor Rows(Tensor t, long lo, long count) => lo == 0 && count == t.shape[2] ? t : t.narrow(2, lo, count);
 
     /// <summary>
     /// Non-causal forward over a whole sequence. x: (B, N, d); valid: (B, N) bool or null;
