@@ -53,22 +53,46 @@ public sealed class LocalAttention : nn.Module
     public static (Tensor Output, Tensor LogSumExp) Attend(Tensor queries, Tensor keys, Tensor values, Tensor keyValid, long before, long after, bool causal)
     {
         using var scope = NewDisposeScope();
-        var c = queries.shape[3];
-        var size = before + c + after;
-        var keyWindows = keys.unfold(2, size, c).transpose(-1, -2);     // (B, h, G, W, hd)
-        var valueWindows = values.unfold(2, size, c).transpose(-1, -2); // (B, h, G, W, hd)
-        var allowed = keyValid.unfold(1, size, c).unsqueeze(2);         // (B, G, 1, W)
+        var (b, h, groups, c, hd) = (queries.shape[0], queries.shape[1], queries.shape[2], queries.shape[3], queries.shape[4]);
+        // Whole chunks of keys before and after each query chunk: the window of chunk g is key
+        // chunks g .. g + m + a of the sequence padded by lead keys in front (and trail at the back),
+        // gathered as m + a + 1 shifted views of one (B, h, G + m + a, c, hd) tensor. Unlike
+        // unfold, whose backward scatters into overlapping windows, the gradient of these
+        // shifted slices is a few contiguous adds.
+        var m = (before + c - 1) / c;
+        var a = (after + c - 1) / c;
+        var lead = m * c - before;
+        var trail = a * c - after;
+        var span = (m + 1 + a) * c;                                                                 // W' keys per window
+        var keyWindows = Windows(nn.functional.pad(keys, [0, 0, lead, trail]).view(b, h, groups + m + a, c, hd), groups, 2);   // (B, h, G, W', hd)
+        var valueWindows = Windows(nn.functional.pad(values, [0, 0, lead, trail]).view(b, h, groups + m + a, c, hd), groups, 2);
+        var validWindows = Windows(nn.functional.pad(keyValid, [lead, trail]).view(b, groups + m + a, c), groups, 1);            // (B, G, W')
+
+        // Window key i' is key i = i' - lead of the plain window [before | chunk | after].
+        var keyIndex = arange(span, device: keys.device).unsqueeze(0) - lead;                      // (1, W')
+        var allowed = keyIndex.ge(0).logical_and(keyIndex.lt(before + c + after));                  // (1, W')
         if (causal)
-        {
-            var queryIndex = arange(c, device: keys.device).unsqueeze(1);   // (c, 1)
-            var keyIndex = arange(size, device: keys.device).unsqueeze(0);  // (1, W)
-            allowed = allowed.logical_and(keyIndex.le(queryIndex + before)); // (B, G, c, W)
-        }
-        var scale = 1.0 / Math.Sqrt(queries.shape[^1]);
-        var logits = queries.matmul(keyWindows.transpose(-1, -2)) * scale;  // (B, h, G, c, W)
-        logits = logits.masked_fill(allowed.unsqueeze(1).logical_not(), NsmOps.Masked);
+            allowed = allowed.logical_and(keyIndex.le(arange(c, device: keys.device).unsqueeze(1) + before)); // (c, W')
+        allowed = allowed.unsqueeze(0).unsqueeze(0).logical_and(validWindows.unsqueeze(2));        // (B, G, c or 1, W')
+        var bias = zeros(allowed.shape, queries.dtype, queries.device).masked_fill_(allowed.logical_not(), NsmOps.Masked).unsqueeze(1); // (B, 1, G, c|1, W')
+
+        var scaled = queries * (1.0 / Math.Sqrt(hd));
+        var logits = scaled.matmul(keyWindows.transpose(-1, -2)) + bias;                            // (B, h, G, c, W')
         var (weights, lse) = NsmOps.Softmax(logits);
-        var output = weights.matmul(valueWindows);                            // (B, h, G, c, hd)
+        var output = weights.matmul(valueWindows);                                                  // (B, h, G, c, hd)
         return (output.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// chunks: (..., G + k, c, ...) with the chunk axis at dim -> (..., G, (k+1)·c, ...): window g is
+    /// chunks g .. g + k laid end to end.
+    /// </summary>
+    private static Tensor Windows(Tensor chunks, long groups, long dim)
+    {
+        var count = chunks.shape[dim] - groups + 1;
+        if (count == 1) return chunks;
+        var pieces = new Tensor[count];
+        for (long i = 0; i < count; i++) pieces[i] = chunks.narrow(dim, i, groups);
+        return cat(pieces, dim + 1);
     }
 }
