@@ -21,11 +21,17 @@ public static class ResultsWriter
     public static string Header(IReadOnlyList<BenchmarkRecord> records, bool machineOnly = false)
     {
         var text = new StringBuilder();
-        var machine = records.Select(r => r.Machine).FirstOrDefault(m => m is not null);
-        if (machine is not null)
+        // One machine/commit/date line per distinct run; a page assembled from suites measured at
+        // different times names the suites of each, so no number is shown under the wrong commit.
+        var runs = records.Where(r => r.Machine is not null)
+            .GroupBy(r => (Describe: r.Machine!.Describe(), r.Machine.DateUtc))
+            .Select(g => (g.Key.Describe, g.Key.DateUtc, Suites: g.Select(r => r.Suite).Where(x => x.Length > 0).Distinct().ToList()))
+            .ToList();
+        foreach (var run in runs)
         {
-            text.AppendLine($"- Machine: {machine.Describe()}");
-            text.AppendLine($"- Date: {machine.DateUtc}");
+            var suites = runs.Count > 1 && run.Suites.Count > 0 ? $" (suites: {string.Join(", ", run.Suites)})" : "";
+            text.AppendLine($"- Machine: {run.Describe}{suites}");
+            text.AppendLine($"- Date: {run.DateUtc}");
         }
         if (machineOnly) return text.ToString();
         foreach (var command in records.Select(r => r.Command).Where(c => !string.IsNullOrEmpty(c)).Distinct())
