@@ -1,4 +1,5 @@
 using Nsm.Models;
+using Nsm.Training;
 using static TorchSharp.torch;
 
 namespace Nsm.Inference;
@@ -23,12 +24,14 @@ public static class TextGenerator
         {
             using var noGrad = no_grad();
             var result = new long[count];
+            using var gcPause = GcPause.Start();
             if (model is IStreamingModel streaming)
             {
                 var state = streaming.InitialState(1);
                 var input = tensor(prompt.ToArray(), [1, prompt.Count]).to(device);
                 for (var i = 0; i < count; i++)
                 {
+                    gcPause.Renew();
                     using var scope = NewDisposeScope();
                     var (logits, next) = streaming.Forward(input, state);
                     var token = sampler.Sample(logits[.., -1]);  // (1)
@@ -46,6 +49,7 @@ public static class TextGenerator
                 var context = prompt.ToList();
                 for (var i = 0; i < count; i++)
                 {
+                    gcPause.Renew();
                     using var scope = NewDisposeScope();
                     var input = tensor(context.ToArray(), [1, context.Count]).to(device);
                     var logits = model.forward(input, null);

@@ -27,10 +27,12 @@ public static class Evaluator
             long correct = 0, count = 0;
             var batchCount = 0;
             using var batches = task.EvalBatches(batchSize, device).GetEnumerator();
+            using var gcPause = GcPause.Start();
             while (true)
             {
                 // The scope is opened before the batch is made, so temporaries of the task's
                 // batch construction are freed too.
+                gcPause.Renew();
                 using var scope = NewDisposeScope();
                 if (!batches.MoveNext()) break;
                 var batch = batches.Current;

@@ -82,6 +82,7 @@ public sealed class Trainer
         long windowTokens = 0, windowSteps = 0;
         var windowClock = Stopwatch.StartNew();
         model.train();
+        using var gcPause = GcPause.Start();
 
         while (step < train.Steps)
         {
@@ -89,6 +90,7 @@ public sealed class Trainer
             var lr = schedule.At(step);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 
+            gcPause.Renew();
             using (var scope = NewDisposeScope())
             {
                 using var batch = task.TrainBatch(step, train.BatchSize, device);
