@@ -1,5 +1,4 @@
 using TorchSharp;
-using TorchSharp.Modules;
 using Nsm.Config;
 using Nsm.Layers;
 using static TorchSharp.torch;
@@ -8,59 +7,32 @@ namespace Nsm.Models;
 
 /// <summary>
 /// RWKV-4 baseline (Peng et al. 2023): embedding, RWKV blocks (token-shift time mixing with the
-/// decayed WKV recurrence, token-shift channel mixing), final LayerNorm, output head. Causal;
-/// trains with the chunked WKV and streams as an RNN with five (B, C) tensors per layer.
+/// decayed WKV recurrence, token-shift channel mixing), final LayerNorm, output head. Causal (right
+/// padding never reaches real positions; the head's masked mean drops it); trains with the chunked
+/// WKV and streams as an RNN with five (B, C) tensors per layer.
 /// </summary>
-public sealed class RwkvModel : SequenceModel, IStreamingModel
+public sealed class RwkvModel : StackedModel<RwkvBlock>
 {
-    private readonly InputEmbedding embed;
-    private readonly ModuleList<RwkvBlock> layers;
-    private readonly LayerNorm ln_out;
-    private readonly OutputHead head;
     private readonly long dim;
 
-    public RwkvModel(ModelConfig config, TaskSpec spec) : base(nameof(RwkvModel), spec)
+    public RwkvModel(ModelConfig config, TaskSpec spec) : base(nameof(RwkvModel), config, spec,
+        () => Enumerable.Range(0, config.NumLayers).Select(i => new RwkvBlock(config.DModel, i, config.NumLayers, config.ScanChunk, config.Dropout)),
+        () => nn.LayerNorm(config.DModel))
     {
         dim = config.DModel;
-        embed = new InputEmbedding(spec, config.DModel);
-        layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers)
-            .Select(i => new RwkvBlock(config.DModel, i, config.NumLayers, config.ScanChunk, config.Dropout)).ToArray());
-        ln_out = nn.LayerNorm(config.DModel);
-        head = new OutputHead(spec, config.DModel, embed, config.TieEmbeddings);
-        RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input, Tensor? paddingMask)
+    protected override Tensor RunBlock(RwkvBlock block, Tensor x, Tensor? paddingMask) => block.forward(x);
+
+    protected override void AddInitialState(RwkvBlock block, int i, long batchSize, Device device, IDictionary<string, Tensor> tensors) =>
+        RwkvBlockState.Empty(batchSize, dim, device).To(tensors, i);
+
+    protected override Tensor StepBlock(RwkvBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next)
     {
-        using var scope = NewDisposeScope();
-        var x = embed.forward(input);                    // (B, N, C)
-        foreach (var layer in layers) x = layer.forward(x);
-        // Causal: right padding never reaches real positions; the head's masked mean drops it.
-        return head.forward(ln_out.forward(x), paddingMask).MoveToOuterDisposeScope();
+        var (y, blockState) = block.Step(x, RwkvBlockState.From(state.Tensors, i));
+        blockState.To(next, i);
+        return y;
     }
 
-    public ModelState InitialState(long batchSize)
-    {
-        var device = ln_out.parameters().First().device;
-        var tensors = new Dictionary<string, Tensor>();
-        for (var i = 0; i < layers.Count; i++) RwkvBlockState.Empty(batchSize, dim, device).To(tensors, i);
-        return new ModelState(tensors, 0);
-    }
-
-    public (Tensor Output, ModelState State) Forward(Tensor input, ModelState state)
-    {
-        BaselineChecks.Streamable(Spec, "rwkv");
-        using var scope = NewDisposeScope();
-        var x = embed.forward(input);
-        var next = new Dictionary<string, Tensor>();
-        for (var i = 0; i < layers.Count; i++)
-        {
-            var (y, blockState) = layers[i].Step(x, RwkvBlockState.From(state.Tensors, i));
-            x = y;
-            blockState.To(next, i);
-        }
-        var logits = head.PerToken(ln_out.forward(x));
-        var newState = new ModelState(next, state.Position + input.shape[1]).MoveToOuterDisposeScope();
-        return (logits.MoveToOuterDisposeScope(), newState);
-    }
+    protected override void CheckStreamable() => BaselineChecks.Streamable(Spec, "rwkv");
 }
