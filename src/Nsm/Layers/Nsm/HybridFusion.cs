@@ -45,9 +45,9 @@ public sealed class HybridFusion : nn.Module
         if (gate_proj is null)
         {
             // Shares of one softmax over both key sets: e^lse_s / (e^lse_l + e^lse_s) = sigmoid(lse_s - lse_l).
+            // The local share is 1 - share, so o = o_l + share·(o_s - o_l).
             share = (state.LogSumExp - l.LogSumExp).sigmoid().unsqueeze(-1);       // (B, h, n, 1)
-            var localShare = (l.LogSumExp - state.LogSumExp).sigmoid().unsqueeze(-1);
-            output = localShare * l.Output + share * state.Output;
+            output = l.Output + share * (state.Output - l.Output);
         }
         else
         {

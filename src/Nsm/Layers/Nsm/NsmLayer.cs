@@ -264,8 +264,10 @@ public sealed class NsmLayer : nn.Module
             chunkSlots.Add(slots);
             if (history is not null)
             {
-                var recent = cat([history, chunkRows], 1);
-                history = recent.narrow(1, recent.shape[1] - history.shape[1], history.shape[1]);
+                // The last k-1 rows up to here; a full chunk holds them all when c >= k-1.
+                var keep = history.shape[1];
+                var recent = chunkRows.shape[1] >= keep ? chunkRows : cat([history, chunkRows], 1);
+                history = recent.narrow(1, recent.shape[1] - keep, keep);
             }
             partial = zeros([b, 0, dim], device: x.device);
         }
