@@ -41,6 +41,19 @@ public sealed partial record ModelConfig
     public double RopeBase { get; init; } = 10000;
 
     /// <summary>
+    /// How continuous inputs become d_model vectors: "linear" (one projection per step) or "conv"
+    /// (image patches only: the patches are put back into the image, a 3x3 convolution to
+    /// stem_channels with GELU runs over it, and a stride-p convolution turns each p x p patch into
+    /// a vector; the hybrid "convolutional stem" of vision Transformers). Default "linear".
+    /// </summary>
+    [JsonPropertyName("input_stem"), AllowedValues("linear", "conv")]
+    public string InputStem { get; init; } = "linear";
+
+    /// <summary>Channels of the 3x3 convolution of input_stem "conv". Default 16.</summary>
+    [JsonPropertyName("stem_channels"), ConfigRange(1, 4096)]
+    public int StemChannels { get; init; } = 16;
+
+    /// <summary>
     /// If positive, d_model is chosen (num_layers kept) so the parameter count is closest to this number
     /// (see docs/baselines.md); 0 keeps d_model as given.
     /// </summary>

@@ -29,6 +29,13 @@ public sealed record TrainConfig
     [JsonPropertyName("weight_decay"), ConfigRange(0, 10)]
     public double WeightDecay { get; init; } = 0.01;
 
+    /// <summary>
+    /// Label smoothing e of the training loss: targets put 1 - e on the label and e/C on each of
+    /// the C classes; 0 (default) is plain cross-entropy. Evaluation always scores plain cross-entropy.
+    /// </summary>
+    [JsonPropertyName("label_smoothing"), ConfigRange(0, 0.99)]
+    public double LabelSmoothing { get; init; }
+
     [JsonPropertyName("beta1"), ConfigRange(0, 0.99999)]
     public double Beta1 { get; init; } = 0.9;
 

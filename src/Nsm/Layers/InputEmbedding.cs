@@ -7,19 +7,32 @@ namespace Nsm.Layers;
 
 /// <summary>
 /// Maps task inputs to vectors: token ids (B, N) through an embedding table, or continuous
-/// features (B, N, F) (pixels, patches) through a linear projection. Returns (B, N, d).
+/// features (B, N, F) (pixels, patches) through a linear projection, or, for image patches with
+/// stem "conv", through a <see cref="ConvPatchStem"/>. Returns (B, N, d).
 /// </summary>
 public sealed class InputEmbedding : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding? tok_emb;
     private readonly Linear? in_proj;
+    private readonly ConvPatchStem? stem;
 
-    public InputEmbedding(TaskSpec spec, long dim) : base(nameof(InputEmbedding))
+    /// <param name="spec">The task's inputs.</param>
+    /// <param name="dim">Output width d.</param>
+    /// <param name="stem">"linear" or "conv" (model.input_stem); "conv" needs patch inputs.</param>
+    /// <param name="stemChannels">Channels of the conv stem's 3x3 convolution.</param>
+    public InputEmbedding(TaskSpec spec, long dim, string stem = "linear", int stemChannels = 16) : base(nameof(InputEmbedding))
     {
+        if (stem != "linear" && stem != "conv") throw new Config.ConfigException($"unknown 'model.input_stem' \"{stem}\"; use \"linear\" or \"conv\"");
         if (spec.TokenInputs)
         {
+            if (stem == "conv") throw new Config.ConfigException("'model.input_stem' = \"conv\" needs image patch inputs (task.image_format = \"patches\"); this task has token inputs");
             tok_emb = nn.Embedding(spec.VocabSize, dim);
             nn.init.normal_(tok_emb.weight, 0, 0.02);
+        }
+        else if (stem == "conv")
+        {
+            var grid = spec.Patches ?? throw new Config.ConfigException("'model.input_stem' = \"conv\" needs image patch inputs (task.image_format = \"patches\")");
+            this.stem = new ConvPatchStem(grid, stemChannels, dim);
         }
         else
         {
@@ -39,6 +52,6 @@ public sealed class InputEmbedding : nn.Module<Tensor, Tensor>
             return tok_emb.forward(input);
         }
         if (input.dim() != 3) throw new ArgumentException($"feature inputs must be (B, N, F), got shape [{string.Join(", ", input.shape)}]");
-        return in_proj!.forward(input.to(ScalarType.Float32));
+        return stem is not null ? stem.forward(input.to(ScalarType.Float32)) : in_proj!.forward(input.to(ScalarType.Float32));
     }
 }

@@ -26,7 +26,7 @@ public sealed class LinformerModel : SequenceModel
             throw new ConfigException("'model.kind' = \"linformer\" is bidirectional (its sequence projection mixes future positions into every key) and cannot run a causal task; use it for classification or other non-causal tasks");
         if (spec.MaxLength < 1)
             throw new ConfigException($"'model.kind' = \"linformer\" needs a task with a known max length (its projections are k x max_len), got {spec.MaxLength}");
-        embed = new InputEmbedding(spec, config.DModel);
+        embed = new InputEmbedding(spec, config.DModel, config.InputStem, config.StemChannels);
         pos_emb = nn.Parameter(normal(0, 0.02, [spec.MaxLength, config.DModel]));
         var hidden = SwiGlu.HiddenWidth(config.DModel, config.FfnMult);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers)

@@ -25,7 +25,7 @@ public sealed class LstmModel : SequenceModel, IStreamingModel
     {
         dim = config.DModel;
         numLayers = config.NumLayers;
-        embed = new InputEmbedding(spec, dim);
+        embed = new InputEmbedding(spec, dim, config.InputStem, config.StemChannels);
         lstm = nn.LSTM(dim, dim, numLayers, batchFirst: true, dropout: config.Dropout);
         dropout = nn.Dropout(config.Dropout);
         head = new OutputHead(spec, dim, embed, config.TieEmbeddings);

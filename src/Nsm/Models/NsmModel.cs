@@ -36,7 +36,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
             throw new ConfigException($"'model.router_top_k' = {config.RouterTopK} exceeds the slots per layer ({NsmLayer.SlotCounts(config).Capacity})");
         if (config.RouterTopK > 0 && config.Router != "token")
             throw new ConfigException("'model.router_top_k' applies to router = \"token\" only; set it to 0 or use the token router");
-        embed = new InputEmbedding(spec, config.DModel);
+        embed = new InputEmbedding(spec, config.DModel, config.InputStem, config.StemChannels);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers)
             .Select(i => new NsmLayer(config, takesLowerSlots: config.CrossLayerStates && i > 0)).ToArray());
         norm_f = new RmsNorm(config.DModel);

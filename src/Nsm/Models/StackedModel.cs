@@ -30,7 +30,7 @@ public abstract class StackedModel<TBlock> : SequenceModel, IStreamingModel wher
     protected StackedModel(string name, ModelConfig config, TaskSpec spec, Func<IEnumerable<TBlock>> blocks, Func<nn.Module<Tensor, Tensor>> finalNorm)
         : base(name, spec)
     {
-        embed = new InputEmbedding(spec, config.DModel);
+        embed = new InputEmbedding(spec, config.DModel, config.InputStem, config.StemChannels);
         layers = nn.ModuleList(blocks().ToArray());
         norm_f = finalNorm();
         head = new OutputHead(spec, config.DModel, embed, config.TieEmbeddings);

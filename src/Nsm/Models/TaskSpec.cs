@@ -22,4 +22,20 @@ public enum TaskOutput
 public sealed record TaskSpec(int VocabSize, int InputFeatures, TaskOutput Output, int NumClasses, bool Causal, int MaxLength)
 {
     public bool TokenInputs => InputFeatures == 0;
+
+    /// <summary>
+    /// Where the inputs are image patches: how they tile the image, so an input stem can put the
+    /// image back together (see <see cref="Layers.InputEmbedding"/>); null for other inputs.
+    /// </summary>
+    public PatchGrid? Patches { get; init; }
+}
+
+/// <summary>
+/// Non-overlapping Size x Size patches of a Channels-channel image, Rows x Columns of them in
+/// row-major order; each step's features are one patch flattened (dy, dx, c).
+/// </summary>
+public sealed record PatchGrid(int Channels, int Rows, int Columns, int Size)
+{
+    /// <summary>Features of one patch.</summary>
+    public int Features => Size * Size * Channels;
 }

@@ -42,7 +42,10 @@ public sealed class ImageClassificationTask : DatasetTask
         var (c, h, w) = ImageDatasets.Shape(name, folder);
         // Statistics are not needed for the shape; a placeholder sequencer checks the format now.
         var shape = new ImageSequencer(format, patchSize, c, h, w, new float[c], Enumerable.Repeat(1f, c).ToArray());
-        Spec = new TaskSpec(shape.VocabSize, shape.Features, TaskOutput.Classification, ImageDatasets.Classes, Causal: false, MaxLength: shape.Length);
+        Spec = new TaskSpec(shape.VocabSize, shape.Features, TaskOutput.Classification, ImageDatasets.Classes, Causal: false, MaxLength: shape.Length)
+        {
+            Patches = format == "patches" ? new PatchGrid(c, h / patchSize, w / patchSize, patchSize) : null,
+        };
         train = new Lazy<(ImageSet, int[], int[], ImageSequencer)>(LoadTrain);
         test = new Lazy<ImageSet>(() => ImageDatasets.Load(name, folder, test: true));
     }

@@ -96,7 +96,7 @@ public sealed class Trainer
                 using var batch = task.TrainBatch(step, train.BatchSize, device);
                 optimizer.zero_grad();
                 var logits = model.forward(batch.Inputs, batch.PaddingMask);
-                var (loss, _, _) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output);
+                var (loss, _, _) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output, train.LabelSmoothing);
                 var total = model.AuxiliaryLoss() is { } aux ? loss + aux : loss;
                 total.backward();
                 if (train.GradClip > 0) nn.utils.clip_grad_norm_(parameters, train.GradClip);

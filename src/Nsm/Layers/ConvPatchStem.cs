@@ -1,0 +1,52 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using Nsm.Models;
+using static TorchSharp.torch;
+
+namespace Nsm.Layers;
+
+/// <summary>
+/// Convolutional input stem for image patch sequences (<c>model.input_stem = "conv"</c>): the
+/// patches (B, N, p*p*C) are put back into images (B, C, H, W), a 3x3 convolution (padding 1)
+/// to S channels with GELU looks across patch borders, and a p x p convolution of stride p maps
+/// every patch of the feature map to one d-vector, in the same row-major order: (B, N, d).
+/// With S = C and an identity 3x3 kernel it is the linear patch projection of
+/// <see cref="InputEmbedding"/> (the stride-p convolution is that projection).
+/// </summary>
+public sealed class ConvPatchStem : nn.Module<Tensor, Tensor>
+{
+    private readonly PatchGrid grid;
+    private readonly Conv2d conv;
+    private readonly Conv2d patchify;
+
+    public ConvPatchStem(PatchGrid grid, int channels, long dim) : base(nameof(ConvPatchStem))
+    {
+        this.grid = grid;
+        conv = nn.Conv2d(grid.Channels, channels, 3, padding: 1);
+        patchify = nn.Conv2d(channels, dim, grid.Size, stride: grid.Size);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor patches)
+    {
+        using var scope = NewDisposeScope();
+        var image = Unpatchify(patches, grid);                                       // (B, C, H, W)
+        var features = nn.functional.gelu(conv.forward(image));                      // (B, S, H, W)
+        var tokens = patchify.forward(features);                                     // (B, d, rows, cols)
+        return tokens.flatten(2).transpose(1, 2).MoveToOuterDisposeScope();          // (B, N, d)
+    }
+
+    /// <summary>
+    /// Patch features (B, rows*cols, p*p*C), each flattened (dy, dx, c), back to images
+    /// (B, C, rows*p, cols*p).
+    /// </summary>
+    public static Tensor Unpatchify(Tensor patches, PatchGrid grid)
+    {
+        if (patches.dim() != 3 || patches.shape[1] != grid.Rows * grid.Columns || patches.shape[2] != grid.Features)
+            throw new ArgumentException($"patch inputs must be (B, {grid.Rows * grid.Columns}, {grid.Features}), got [{string.Join(", ", patches.shape)}]");
+        int p = grid.Size, c = grid.Channels;
+        return patches.reshape(patches.shape[0], grid.Rows, grid.Columns, p, p, c)   // (B, rows, cols, dy, dx, C)
+            .permute(0, 5, 1, 3, 2, 4)                                               // (B, C, rows, dy, cols, dx)
+            .reshape(patches.shape[0], c, grid.Rows * p, grid.Columns * p);
+    }
+}
