@@ -10,8 +10,8 @@ namespace Nsm.Layers;
 /// patches (B, N, p*p*C) are put back into images (B, C, H, W), a 3x3 convolution (padding 1)
 /// to S channels with GELU looks across patch borders, and a p x p convolution of stride p maps
 /// every patch of the feature map to one d-vector, in the same row-major order: (B, N, d).
-/// With S = C and an identity 3x3 kernel it is the linear patch projection of
-/// <see cref="InputEmbedding"/> (the stride-p convolution is that projection).
+/// The stride-p convolution is the linear patch projection of <see cref="InputEmbedding"/>,
+/// applied to the S-channel feature map instead of the pixels.
 /// </summary>
 public sealed class ConvPatchStem : nn.Module<Tensor, Tensor>
 {
