@@ -8,22 +8,23 @@ namespace Nsm.Layers;
 /// <summary>
 /// Convolutional input stem for image patch sequences (<c>model.input_stem = "conv"</c>): the
 /// patches (B, N, p*p*C) are put back into images (B, C, H, W), a 3x3 convolution (padding 1)
-/// to S channels with GELU looks across patch borders, and a p x p convolution of stride p maps
-/// every patch of the feature map to one d-vector, in the same row-major order: (B, N, d).
-/// The stride-p convolution is the linear patch projection of <see cref="InputEmbedding"/>,
-/// applied to the S-channel feature map instead of the pixels.
+/// to S channels with GELU looks across patch borders, and a linear projection maps every p x p
+/// patch of the feature map, flattened (s, dy, dx), to one d-vector, in the same row-major
+/// order: (B, N, d). The projection is a p x p convolution of stride p (its weight (d, S*p*p)
+/// viewed as (d, S, p, p) is the kernel), done as a matrix product because that is about a
+/// third faster than the strided convolution on CPU.
 /// </summary>
 public sealed class ConvPatchStem : nn.Module<Tensor, Tensor>
 {
     private readonly PatchGrid grid;
     private readonly Conv2d conv;
-    private readonly Conv2d patchify;
+    private readonly Linear patchify;
 
     public ConvPatchStem(PatchGrid grid, int channels, long dim) : base(nameof(ConvPatchStem))
     {
         this.grid = grid;
         conv = nn.Conv2d(grid.Channels, channels, 3, padding: 1);
-        patchify = nn.Conv2d(channels, dim, grid.Size, stride: grid.Size);
+        patchify = nn.Linear(channels * grid.Size * grid.Size, dim);
         RegisterComponents();
     }
 
@@ -32,8 +33,11 @@ public sealed class ConvPatchStem : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var image = Unpatchify(patches, grid);                                       // (B, C, H, W)
         var features = nn.functional.gelu(conv.forward(image));                      // (B, S, H, W)
-        var tokens = patchify.forward(features);                                     // (B, d, rows, cols)
-        return tokens.flatten(2).transpose(1, 2).MoveToOuterDisposeScope();          // (B, N, d)
+        int p = grid.Size, s = (int)features.shape[1];
+        var cut = features.reshape(features.shape[0], s, grid.Rows, p, grid.Columns, p)   // (B, S, rows, dy, cols, dx)
+            .permute(0, 2, 4, 1, 3, 5)                                                         // (B, rows, cols, S, dy, dx)
+            .reshape(features.shape[0], grid.Rows * grid.Columns, s * p * p);                  // (B, N, S*p*p)
+        return patchify.forward(cut).MoveToOuterDisposeScope();                            // (B, N, d)
     }
 
     /// <summary>

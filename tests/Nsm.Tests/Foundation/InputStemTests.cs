@@ -42,7 +42,7 @@ public sealed class InputStemTests
         // Reference: 3x3 convolution and GELU on the whole image, then each patch of the feature
         // map (row-major over the grid) dotted with the projection weights.
         var features = nn.functional.gelu(nn.functional.conv2d(image, parameters["conv.weight"], parameters["conv.bias"], padding: [1, 1]));
-        var w = parameters["patchify.weight"];                      // (d, S, p, p)
+        var w = parameters["patchify.weight"].reshape(5, 4, 3, 3);  // (d, S*p*p) as a stride-p kernel (d, S, p, p)
         var tokens = new List<Tensor>();
         for (var r = 0; r < 2; r++)
             for (var c = 0; c < 2; c++)
