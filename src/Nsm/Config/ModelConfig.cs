@@ -43,8 +43,8 @@ public sealed partial record ModelConfig
     /// <summary>
     /// How continuous inputs become d_model vectors: "linear" (one projection per step) or "conv"
     /// (image patches only: the patches are put back into the image, a 3x3 convolution to
-    /// stem_channels with GELU runs over it, and a stride-p convolution turns each p x p patch into
-    /// a vector; the hybrid "convolutional stem" of vision Transformers). Default "linear".
+    /// stem_channels with GELU runs over it, and each p x p patch of that feature map is projected
+    /// to a vector; the "convolutional stem" of hybrid vision Transformers). Default "linear".
     /// </summary>
     [JsonPropertyName("input_stem"), AllowedValues("linear", "conv")]
     public string InputStem { get; init; } = "linear";

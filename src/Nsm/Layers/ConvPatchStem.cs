@@ -11,8 +11,8 @@ namespace Nsm.Layers;
 /// to S channels with GELU looks across patch borders, and a linear projection maps every p x p
 /// patch of the feature map, flattened (s, dy, dx), to one d-vector, in the same row-major
 /// order: (B, N, d). The projection is a p x p convolution of stride p (its weight (d, S*p*p)
-/// viewed as (d, S, p, p) is the kernel), done as a matrix product because that is about a
-/// third faster than the strided convolution on CPU.
+/// viewed as (d, S, p, p) is the kernel), done as a matrix product because that was faster
+/// than the strided convolution on CPU (9 vs 13 ms per Fashion-MNIST batch of 64, one thread).
 /// </summary>
 public sealed class ConvPatchStem : nn.Module<Tensor, Tensor>
 {
