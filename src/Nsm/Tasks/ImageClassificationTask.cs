@@ -44,7 +44,7 @@ public sealed class ImageClassificationTask : DatasetTask
         var shape = new ImageSequencer(format, patchSize, c, h, w, new float[c], Enumerable.Repeat(1f, c).ToArray());
         Spec = new TaskSpec(shape.VocabSize, shape.Features, TaskOutput.Classification, ImageDatasets.Classes, Causal: false, MaxLength: shape.Length)
         {
-            Patches = format == "patches" ? new PatchGrid(c, h / patchSize, w / patchSize, patchSize) : null,
+            Patches = shape.Patches,
         };
         train = new Lazy<(ImageSet, int[], int[], ImageSequencer)>(LoadTrain);
         test = new Lazy<ImageSet>(() => ImageDatasets.Load(name, folder, test: true));

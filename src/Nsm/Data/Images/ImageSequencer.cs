@@ -56,6 +56,9 @@ public sealed class ImageSequencer
         _ => patch * patch * channels,
     };
 
+    /// <summary>How the patches tile the image for format "patches"; null for the other formats.</summary>
+    public Models.PatchGrid? Patches => format == "patches" ? new(channels, height / patch, width / patch, patch) : null;
+
     /// <summary>Token vocabulary (256 grey levels) for pixel tokens; 0 for features.</summary>
     public int VocabSize => format == "pixels" ? 256 : 0;
 
