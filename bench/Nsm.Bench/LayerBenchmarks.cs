@@ -1,8 +1,10 @@
 using BenchmarkDotNet.Attributes;
-using Nsm.Config;
-using Nsm.Models;
 using TorchSharp;
 using static TorchSharp.torch;
+using Nsm.Config;
+using Nsm.Core;
+using Nsm.Models;
+using Nsm.Registry;
 
 namespace Nsm.Bench;
 

@@ -1,6 +1,8 @@
 using Nsm.Cli.Commands;
-using Nsm.Config;
+using Nsm.Core;
 using Nsm.Training;
+
+
 
 namespace Nsm.Cli;
 

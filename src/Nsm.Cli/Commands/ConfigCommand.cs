@@ -1,5 +1,7 @@
 using Nsm.Config;
 
+
+
 namespace Nsm.Cli.Commands;
 
 /// <summary>

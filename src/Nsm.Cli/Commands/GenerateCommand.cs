@@ -1,8 +1,8 @@
 using TorchSharp;
+using static TorchSharp.torch;
 using Nsm.Checkpoints;
 using Nsm.Inference;
 using Nsm.Training;
-using static TorchSharp.torch;
 
 namespace Nsm.Cli.Commands;
 

@@ -1,4 +1,7 @@
 using Nsm.Benchmarks;
+using Nsm.Registry;
+
+
 
 namespace Nsm.Cli.Commands;
 
@@ -45,7 +48,7 @@ public static class ScaleCommand
         var layer = a.Has("layer");
         var o = a.Has("quick") ? ScaleOptions.Quick(layer ? "layer" : "scale") : layer ? ScaleOptions.Layer() : new ScaleOptions();
         // The one-layer comparison is NSM vs Transformer (whichever of the two is registered).
-        if (layer && a.Get("models") is null) o = o with { Models = new[] { "transformer", "nsm" }.Where(Models.ModelRegistry.Kinds.Contains).ToList() };
+        if (layer && a.Get("models") is null) o = o with { Models = new[] { "transformer", "nsm" }.Where(ModelRegistry.Kinds.Contains).ToList() };
         return o with
         {
             Command = command,

@@ -1,11 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Nsm.Config;
-using Nsm.Models;
-using Nsm.Tasks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Nsm.Config;
+using Nsm.Core;
+using Nsm.Models;
+using Nsm.Registry;
+using Nsm.Tasks;
 
 namespace Nsm.Checkpoints;
 

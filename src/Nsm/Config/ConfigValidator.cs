@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Serialization;
+using Nsm.Core;
+using Nsm.Registry;
 
 namespace Nsm.Config;
 
@@ -12,8 +14,8 @@ public static class ConfigValidator
         CheckSection(config.Model, "model");
         CheckSection(config.Task, "task");
         CheckSection(config.Train, "train");
-        CheckName("model.kind", config.Model.Kind, Models.ModelRegistry.Kinds);
-        CheckName("task.name", config.Task.Name, Tasks.TaskRegistry.Names);
+        CheckName("model.kind", config.Model.Kind, ModelRegistry.Kinds);
+        CheckName("task.name", config.Task.Name, TaskRegistry.Names);
     }
 
     static void CheckName(string key, string value, IEnumerable<string> allowed)

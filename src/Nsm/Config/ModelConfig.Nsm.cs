@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Nsm.Models.Nsm;
 
 namespace Nsm.Config;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Nsm.Registry;
 
 namespace Nsm.Config;
 
@@ -8,7 +9,7 @@ namespace Nsm.Config;
 /// </summary>
 public sealed partial record ModelConfig
 {
-    /// <summary>Which model to build; see <see cref="Models.ModelRegistry"/>.</summary>
+    /// <summary>Which model to build; see <see cref="ModelRegistry"/>.</summary>
     [JsonPropertyName("kind")]
     public string Kind { get; init; } = "transformer";
 

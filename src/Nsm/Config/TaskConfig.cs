@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Nsm.Registry;
 
 namespace Nsm.Config;
 
@@ -8,7 +9,7 @@ namespace Nsm.Config;
 /// </summary>
 public sealed partial record TaskConfig
 {
-    /// <summary>Which task to run; see <see cref="Tasks.TaskRegistry"/>.</summary>
+    /// <summary>Which task to run; see <see cref="TaskRegistry"/>.</summary>
     [JsonPropertyName("name")]
     public string Name { get; init; } = "copy";
 

@@ -1,3 +1,6 @@
+using Nsm.Core;
+
+
 namespace Nsm.Data;
 
 /// <summary>

@@ -1,6 +1,6 @@
-using Nsm.Models;
-using Nsm.Training;
 using static TorchSharp.torch;
+using Nsm.Core;
+using Nsm.Models;
 
 namespace Nsm.Inference;
 

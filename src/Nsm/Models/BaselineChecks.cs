@@ -1,4 +1,7 @@
 using Nsm.Config;
+using Nsm.Core;
+
+
 
 namespace Nsm.Models;
 

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Nsm.Core;
 
 namespace Nsm.Models;
 

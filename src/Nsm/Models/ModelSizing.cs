@@ -1,5 +1,6 @@
-using Nsm.Config;
 using static TorchSharp.torch;
+using Nsm.Config;
+using Nsm.Core;
 
 namespace Nsm.Models;
 

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Nsm.Core;
 
 namespace Nsm.Models;
 

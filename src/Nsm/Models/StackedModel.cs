@@ -1,8 +1,9 @@
 using TorchSharp;
 using TorchSharp.Modules;
-using Nsm.Config;
-using Nsm.Layers;
 using static TorchSharp.torch;
+using Nsm.Config;
+using Nsm.Core;
+using Nsm.Modules;
 
 namespace Nsm.Models;
 

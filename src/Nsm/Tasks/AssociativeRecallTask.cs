@@ -1,6 +1,8 @@
 using Nsm.Config;
+using Nsm.Core;
 using Nsm.Data;
-using Nsm.Models;
+
+
 
 namespace Nsm.Tasks;
 

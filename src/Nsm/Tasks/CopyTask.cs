@@ -1,6 +1,9 @@
 using Nsm.Config;
+using Nsm.Core;
 using Nsm.Data;
-using Nsm.Models;
+using Nsm.Data.Text;
+
+
 
 namespace Nsm.Tasks;
 

@@ -1,5 +1,5 @@
-using Nsm.Models;
 using static TorchSharp.torch;
+using Nsm.Core;
 
 namespace Nsm.Tasks;
 

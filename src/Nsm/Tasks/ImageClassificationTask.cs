@@ -1,8 +1,8 @@
+using static TorchSharp.torch;
 using Nsm.Config;
+using Nsm.Core;
 using Nsm.Data;
 using Nsm.Data.Images;
-using Nsm.Models;
-using static TorchSharp.torch;
 
 namespace Nsm.Tasks;
 

@@ -1,6 +1,6 @@
-using Nsm.Data;
-using Nsm.Models;
 using static TorchSharp.torch;
+using Nsm.Core;
+using Nsm.Data;
 
 namespace Nsm.Tasks;
 
@@ -29,7 +29,7 @@ public sealed class LanguageModelTask : ITask, ITextTask
     public LanguageModelTask(string name, ITokenizer tokenizer, int[] train, Func<(int[] Tokens, long Characters)> loadEval, int seqLen, long seed, int maxEvalWindows)
     {
         if (train.Length < seqLen + 1)
-            throw new Config.ConfigException($"'task.seq_len' = {seqLen} is longer than the training text ({train.Length} tokens)");
+            throw new ConfigException($"'task.seq_len' = {seqLen} is longer than the training text ({train.Length} tokens)");
         Name = name;
         Tokenizer = tokenizer;
         this.train = train;

@@ -1,7 +1,9 @@
 using Nsm.Config;
+using Nsm.Core;
 using Nsm.Data;
 using Nsm.Data.ListOps;
-using Nsm.Models;
+
+
 
 namespace Nsm.Tasks;
 

@@ -1,5 +1,6 @@
-using Nsm.Data;
 using static TorchSharp.torch;
+using Nsm.Core;
+using Nsm.Data;
 
 namespace Nsm.Tasks;
 

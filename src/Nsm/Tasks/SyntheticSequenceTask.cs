@@ -1,6 +1,6 @@
-using Nsm.Data;
-using Nsm.Models;
 using static TorchSharp.torch;
+using Nsm.Core;
+using Nsm.Data;
 
 namespace Nsm.Tasks;
 

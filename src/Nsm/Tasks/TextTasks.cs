@@ -1,5 +1,8 @@
 using Nsm.Config;
+using Nsm.Core;
 using Nsm.Data.Text;
+
+
 
 namespace Nsm.Tasks;
 

@@ -1,6 +1,6 @@
-using Nsm.Config;
 using TorchSharp;
 using static TorchSharp.torch;
+using Nsm.Core;
 
 namespace Nsm.Training;
 

@@ -1,6 +1,7 @@
+using static TorchSharp.torch;
+using Nsm.Core;
 using Nsm.Models;
 using Nsm.Tasks;
-using static TorchSharp.torch;
 
 namespace Nsm.Training;
 

@@ -1,7 +1,6 @@
-using Nsm.Models;
-using Nsm.Tasks;
 using TorchSharp;
 using static TorchSharp.torch;
+using Nsm.Core;
 
 namespace Nsm.Training;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Nsm.Core;
 
 namespace Nsm.Training;
 
@@ -28,7 +29,7 @@ public sealed class MetricsLog : IDisposable
                 try { return JsonNode.Parse(line)?["step"]?.GetValue<long>() <= keep; }
                 catch (JsonException) { return false; }
             });
-            Checkpoints.AtomicFile.Write(path, tmp => File.WriteAllLines(tmp, kept));
+            AtomicFile.Write(path, tmp => File.WriteAllLines(tmp, kept));
         }
         else if (keepUpToStep is null && File.Exists(path))
         {

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Nsm.Tasks;
 
 namespace Nsm.Training;
 
@@ -10,7 +11,7 @@ public sealed record EvalSummary(
     [property: JsonPropertyName("bits_per_token")] double BitsPerToken,
     [property: JsonPropertyName("count")] long Count)
 {
-    /// <summary>Bits per character of the held-out text for text tasks (see <see cref="Tasks.ITextTask"/>); null otherwise.</summary>
+    /// <summary>Bits per character of the held-out text for text tasks (see <see cref="ITextTask"/>); null otherwise.</summary>
     [JsonPropertyName("bits_per_char"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? BitsPerCharacter { get; init; }
 }

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Nsm.Checkpoints;
-using Nsm.Config;
-using Nsm.Models;
-using Nsm.Tasks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Nsm.Checkpoints;
+using Nsm.Config;
+using Nsm.Core;
+using Nsm.Models;
+using Nsm.Registry;
+using Nsm.Tasks;
 
 namespace Nsm.Training;
 

@@ -1,6 +1,9 @@
 using Nsm.Benchmarks;
 using Nsm.Config;
-using Nsm.Models;
+using Nsm.Core;
+using Nsm.Registry;
+
+
 
 namespace Nsm.Tests.Benchmarks;
 

@@ -1,6 +1,10 @@
 using Nsm.Benchmarks;
+using Nsm.Config;
 using Nsm.Models;
+using Nsm.Registry;
 using Nsm.Tests.Support;
+
+
 
 namespace Nsm.Tests.Benchmarks;
 
@@ -114,7 +118,7 @@ public sealed class ScaleBenchmarkTests
         var worker = new WorkerCommand("dotnet", [cli, "scale"]);
         var cell = new CellSpec
         {
-            Model = global::Nsm.Config.ConfigLoader.FromOverrides(["model.d_model=16", "model.num_layers=1"]).Model,
+            Model = ConfigLoader.FromOverrides(["model.d_model=16", "model.num_layers=1"]).Model,
             Mode = ScaleModes.Train, SeqLen = 16, BatchSize = 2, VocabSize = 16, Repetitions = 2, BudgetSeconds = 30,
         };
         var record = new ChildProcessRunner(worker, maxResidentBytes: 4L << 30).Run(cell);

@@ -1,5 +1,7 @@
 using Nsm.Benchmarks;
 
+
+
 namespace Nsm.Tests.Benchmarks;
 
 public sealed class StatisticsTests

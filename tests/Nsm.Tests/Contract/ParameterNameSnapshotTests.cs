@@ -1,8 +1,9 @@
 using System.Text;
-using Nsm.Models;
-using Nsm.Tasks;
-using Nsm.Tests.Support;
 using static TorchSharp.torch;
+using Nsm.Core;
+using Nsm.Models;
+using Nsm.Registry;
+using Nsm.Tests.Support;
 
 namespace Nsm.Tests.Contract;
 

@@ -1,9 +1,11 @@
+using static TorchSharp.torch;
+using Nsm.Benchmarks;
 using Nsm.Config;
+using Nsm.Core;
 using Nsm.Data;
 using Nsm.Data.Babi;
 using Nsm.Tasks;
 using Nsm.Tests.Support;
-using static TorchSharp.torch;
 
 namespace Nsm.Tests.Data;
 
@@ -113,7 +115,7 @@ public sealed class BabiTests
     {
         var config = ConfigLoader.FromOverrides(["task.name=babi", "task.babi_task=2", "task.num_train=200", "task.eval_examples=30"]).Task;
         var task = new BabiTask(config, seed: 1);
-        Assert.Equal(global::Nsm.Models.TaskOutput.Classification, task.Spec.Output);
+        Assert.Equal(TaskOutput.Classification, task.Spec.Output);
         Assert.Equal(task.Answers.Count, task.Spec.NumClasses);
         Assert.Equal(200, task.TrainCount);
         Assert.Equal(30, task.EvalCount);

@@ -1,9 +1,11 @@
 using System.Text;
+using static TorchSharp.torch;
+using Nsm.Benchmarks;
 using Nsm.Config;
+using Nsm.Core;
 using Nsm.Data.Documents;
 using Nsm.Tasks;
 using Nsm.Tests.Support;
-using static TorchSharp.torch;
 
 namespace Nsm.Tests.Data;
 

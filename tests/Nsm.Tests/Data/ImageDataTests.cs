@@ -1,8 +1,10 @@
+using static TorchSharp.torch;
 using Nsm.Config;
+using Nsm.Core;
+using Nsm.Data;
 using Nsm.Data.Images;
 using Nsm.Tasks;
 using Nsm.Tests.Support;
-using static TorchSharp.torch;
 
 namespace Nsm.Tests.Data;
 
@@ -196,11 +198,11 @@ public sealed class ImageDataTests
         var seen = new HashSet<string>();
         for (var s = 0; s < 40; s++)
         {
-            var image = sequencer.Collate(set, [0], CPU, "flip", new global::Nsm.Data.SeededRandom(1, s)).Inputs.data<long>().ToArray();
+            var image = sequencer.Collate(set, [0], CPU, "flip", new SeededRandom(1, s)).Inputs.data<long>().ToArray();
             var row0 = image[..4];
             Assert.True(row0.SequenceEqual([1L, 2, 3, 4]) || row0.SequenceEqual([4L, 3, 2, 1]), string.Join(",", row0));
             seen.Add(string.Join(",", image));
-            var shifted = sequencer.Collate(set, [0], CPU, "shift_flip", new global::Nsm.Data.SeededRandom(1, s)).Inputs.data<long>().ToArray();
+            var shifted = sequencer.Collate(set, [0], CPU, "shift_flip", new SeededRandom(1, s)).Inputs.data<long>().ToArray();
             // A shift by at most 2 keeps at least a 2x2 block of the image and blanks the rest.
             Assert.InRange(shifted.Count(v => v != 0), 4, 16);
         }

@@ -1,9 +1,11 @@
 using System.Globalization;
+using static TorchSharp.torch;
+using Nsm.Benchmarks;
 using Nsm.Config;
+using Nsm.Core;
 using Nsm.Data;
 using Nsm.Data.ListOps;
 using Nsm.Tasks;
-using static TorchSharp.torch;
 
 namespace Nsm.Tests.Data;
 

@@ -1,8 +1,11 @@
+using static TorchSharp.torch;
+using Nsm.Benchmarks;
 using Nsm.Config;
+using Nsm.Core;
 using Nsm.Data.Text;
 using Nsm.Tasks;
 using Nsm.Tests.Support;
-using static TorchSharp.torch;
+using Nsm.Training;
 
 namespace Nsm.Tests.Data;
 
@@ -113,8 +116,8 @@ public sealed class TextDataTests
         var path = dir.Sub("input.txt");
         Fixtures.WriteText(path, string.Concat(Enumerable.Repeat(Verse, 10)));
         var config = TestConfigs.TinyCopy("task.name=char_lm", $"task.data_path={path}", "task.seq_len=16", "train.steps=2");
-        var summary = new global::Nsm.Training.Trainer(config, dir.Sub("run")).Run()!;
+        var summary = new Trainer(config, dir.Sub("run")).Run()!;
         Assert.Equal(summary.Eval.BitsPerToken, summary.Eval.BitsPerCharacter!.Value, 9);
-        Assert.Contains("\"bits_per_char\"", File.ReadAllText(Path.Combine(dir.Sub("run"), global::Nsm.Training.Trainer.SummaryFile)));
+        Assert.Contains("\"bits_per_char\"", File.ReadAllText(Path.Combine(dir.Sub("run"), Trainer.SummaryFile)));
     }
 }

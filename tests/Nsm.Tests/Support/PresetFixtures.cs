@@ -1,5 +1,7 @@
 using Nsm.Config;
 
+
+
 namespace Nsm.Tests.Support;
 
 /// <summary>Small fixture data in place of the external data a task reads, so every preset runs in tests.</summary>
@@ -13,23 +15,23 @@ public static class PresetFixtures
             case "listops":
                 return ["task.min_length=5", "task.max_length=40", "task.num_train=40", "task.eval_examples=8"];
             case "fashion_mnist" or "mnist":
-                Data.Fixtures.WriteMnistFolder(dir.Path, 20, 8, 28, gzip: true);
+                Fixtures.WriteMnistFolder(dir.Path, 20, 8, 28, gzip: true);
                 return [$"task.data_path={dir.Path}"];
             case "cifar10":
-                Data.Fixtures.WriteCifarFolder(dir.Path, 4);
+                Fixtures.WriteCifarFolder(dir.Path, 4);
                 return [$"task.data_path={dir.Path}"];
             case "char_lm":
-                Data.Fixtures.WriteText(dir.Sub("input.txt"), string.Concat(Enumerable.Repeat("To be, or not to be, that is the question.\n", 12)));
+                Fixtures.WriteText(dir.Sub("input.txt"), string.Concat(Enumerable.Repeat("To be, or not to be, that is the question.\n", 12)));
                 return [$"task.data_path={dir.Sub("input.txt")}", "task.seq_len=32"];
             case "wikitext":
                 foreach (var split in new[] { "train", "valid", "test" })
-                    Data.Fixtures.WriteText(dir.Sub($"wiki.{split}.tokens"), string.Concat(Enumerable.Repeat(" = Robert Boulter = \n Robert Boulter is an English film actor . \n", 8)));
+                    Fixtures.WriteText(dir.Sub($"wiki.{split}.tokens"), string.Concat(Enumerable.Repeat(" = Robert Boulter = \n Robert Boulter is an English film actor . \n", 8)));
                 return [$"task.data_path={dir.Path}", "task.seq_len=32"];
             case "babi":
                 return ["task.num_train=40", "task.eval_examples=8"];
             case "documents":
-                Data.Fixtures.WriteText(dir.Sub("train.tsv"), string.Join('\n', Enumerable.Range(0, 12).Select(i => $"document number {i}\t{i % 2}")));
-                Data.Fixtures.WriteText(dir.Sub("test.tsv"), "one\t0\ntwo\t1\n");
+                Fixtures.WriteText(dir.Sub("train.tsv"), string.Join('\n', Enumerable.Range(0, 12).Select(i => $"document number {i}\t{i % 2}")));
+                Fixtures.WriteText(dir.Sub("test.tsv"), "one\t0\ntwo\t1\n");
                 return [$"task.data_path={dir.Path}"];
             default:
                 return ["task.eval_examples=8"];

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Nsm.Core;
 
 namespace Nsm.Data.Babi;
 
@@ -69,8 +70,8 @@ public static partial class BabiReader
         {
             var matches = Directory.GetFiles(folder, $"qa{task}_*_{split}.txt");
             if (matches.Length == 0)
-                throw new Config.ConfigException($"'task.data_path': no qa{task}_*_{split}.txt in {folder} (expected the bAbI task files, e.g. tasks_1-20_v1-2/en)");
-            if (matches.Length > 1) throw new Config.ConfigException($"'task.data_path': several qa{task}_*_{split}.txt in {folder}: {string.Join(", ", matches.Select(Path.GetFileName))}");
+                throw new ConfigException($"'task.data_path': no qa{task}_*_{split}.txt in {folder} (expected the bAbI task files, e.g. tasks_1-20_v1-2/en)");
+            if (matches.Length > 1) throw new ConfigException($"'task.data_path': several qa{task}_*_{split}.txt in {folder}: {string.Join(", ", matches.Select(Path.GetFileName))}");
             return matches[0];
         }
         return (Find("train"), Find("test"));

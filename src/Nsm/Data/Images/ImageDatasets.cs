@@ -1,4 +1,6 @@
-using Nsm.Config;
+using Nsm.Core;
+
+
 
 namespace Nsm.Data.Images;
 

@@ -1,5 +1,5 @@
-using Nsm.Tasks;
 using static TorchSharp.torch;
+using Nsm.Core;
 
 namespace Nsm.Data.Images;
 
@@ -29,7 +29,7 @@ public sealed class ImageSequencer
     {
         if (!Formats.Contains(format)) throw new ArgumentException($"unknown image format '{format}'");
         if (format == "patches" && (height % patchSize != 0 || width % patchSize != 0))
-            throw new Config.ConfigException($"'task.patch_size' = {patchSize} must divide the image size {height}x{width}");
+            throw new ConfigException($"'task.patch_size' = {patchSize} must divide the image size {height}x{width}");
         this.format = format;
         patch = patchSize;
         this.channels = channels;
@@ -57,7 +57,7 @@ public sealed class ImageSequencer
     };
 
     /// <summary>How the patches tile the image for format "patches"; null for the other formats.</summary>
-    public Models.PatchGrid? Patches => format == "patches" ? new(channels, height / patch, width / patch, patch) : null;
+    public PatchGrid? Patches => format == "patches" ? new(channels, height / patch, width / patch, patch) : null;
 
     /// <summary>Token vocabulary (256 grey levels) for pixel tokens; 0 for features.</summary>
     public int VocabSize => format == "pixels" ? 256 : 0;

@@ -1,3 +1,4 @@
+
 namespace Nsm.Data.ListOps;
 
 /// <summary>The four LRA ListOps operators.</summary>

@@ -1,5 +1,5 @@
 using Microsoft.ML.Tokenizers;
-using Nsm.Tasks;
+using Nsm.Core;
 
 namespace Nsm.Data.Text;
 

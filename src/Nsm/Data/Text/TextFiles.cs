@@ -1,5 +1,5 @@
 using System.Text;
-using Nsm.Config;
+using Nsm.Core;
 
 namespace Nsm.Data.Text;
 

@@ -1,4 +1,0 @@
-namespace Nsm.Config;
-
-/// <summary>A configuration problem; the message is one line that names the key and the fix.</summary>
-public sealed class ConfigException(string message) : Exception(message);

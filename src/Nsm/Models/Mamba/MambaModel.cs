@@ -1,0 +1,55 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using Nsm.Config;
+using Nsm.Core;
+using Nsm.Modules;
+
+namespace Nsm.Models.Mamba;
+
+/// <summary>
+/// Mamba-1 baseline (Gu &amp; Dao 2023): embedding, pre-norm residual Mamba blocks (selective SSM
+/// with a short causal convolution and SiLU gating; no attention, no MLP), final RMSNorm, output
+/// head tied to the embedding by default. Trains with a chunked scan; streams with a constant-size
+/// state per layer: the last kernel-1 convolution inputs and the (B, E, N) SSM state. Causal: right
+/// padding never reaches real positions; the head's masked mean drops it.
+/// </summary>
+public sealed class MambaModel : StackedModel<MambaBlock>
+{
+    /// <summary>State size N when model.state_size is 0 (the paper's default d_state).</summary>
+    public const int DefaultStateSize = 16;
+
+    public MambaModel(ModelConfig config, TaskSpec spec) : base(nameof(MambaModel), Checked(config), spec,
+        () => Enumerable.Range(0, config.NumLayers).Select(_ => new MambaBlock(
+            new MambaMixer(config.DModel, StateSize(config), config.ConvKernel, config.Expand, config.DtRank, config.DtMin, config.DtMax, config.NumLayers, config.ScanChunk),
+            config.DModel, config.Dropout)),
+        () => new RmsNorm(config.DModel, eps: 1e-5))
+    {
+    }
+
+    private static ModelConfig Checked(ModelConfig config)
+    {
+        BaselineChecks.DtRange(config);
+        return config;
+    }
+
+    private static int StateSize(ModelConfig config) => config.StateSize > 0 ? config.StateSize : DefaultStateSize;
+
+    protected override Tensor RunBlock(MambaBlock block, Tensor x, Tensor? paddingMask) => block.forward(x);
+
+    protected override void AddInitialState(MambaBlock block, int i, long batchSize, Device device, IDictionary<string, Tensor> tensors)
+    {
+        var (conv, ssm) = block.Mixer.EmptyState(batchSize, device);
+        tensors[$"layers.{i}.conv"] = conv;
+        tensors[$"layers.{i}.ssm"] = ssm;
+    }
+
+    protected override Tensor StepBlock(MambaBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next)
+    {
+        var (y, conv, ssm) = block.Step(x, state[$"layers.{i}.conv"], state[$"layers.{i}.ssm"]);
+        next[$"layers.{i}.conv"] = conv;
+        next[$"layers.{i}.ssm"] = ssm;
+        return y;
+    }
+
+    protected override void CheckStreamable() => BaselineChecks.Streamable(Spec, "mamba");
+}

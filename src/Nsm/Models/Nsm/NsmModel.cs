@@ -1,0 +1,195 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using Nsm.Config;
+using Nsm.Core;
+using Nsm.Modules;
+
+namespace Nsm.Models.Nsm;
+
+/// <summary>
+/// Neural State Machine (<c>model.kind = "nsm"</c>): token or feature inputs, a stack of
+/// <see cref="NsmLayer"/>s, a final RMSNorm and a head.
+/// Causal per-token tasks (language modelling, copy, recall) run the layers in causal chunked
+/// mode; the LM head is tied to the token embedding. Classification and other non-causal tasks
+/// run them in non-causal mode and classify from the masked mean of the token states
+/// concatenated with an attention-pooled summary of the last layer's final slots.
+/// Streams with a state whose size does not grow with the context (slots, the last w keys and
+/// values, the open chunk's tokens).
+/// </summary>
+public sealed class NsmModel : SequenceModel, IStreamingModel
+{
+    private readonly InputEmbedding embed;
+    private readonly ModuleList<NsmLayer> layers;
+    private readonly RmsNorm norm_f;
+    private readonly OutputHead head;
+    private readonly SlotPooling? slot_pool;
+    private readonly ModelConfig config;
+    private long trainingPasses;
+
+    public NsmModel(ModelConfig config, TaskSpec spec) : base(nameof(NsmModel), spec)
+    {
+        this.config = config;
+        if (config.CommunicationTopK > NsmLayer.SlotCounts(config).Capacity && config.Communication == "topk")
+            throw new ConfigException($"'model.communication_top_k' = {config.CommunicationTopK} exceeds the slots per layer ({NsmLayer.SlotCounts(config).Capacity}); use communication = \"dense\" or a smaller k");
+        if (config.RouterTopK > NsmLayer.SlotCounts(config).Capacity)
+            throw new ConfigException($"'model.router_top_k' = {config.RouterTopK} exceeds the slots per layer ({NsmLayer.SlotCounts(config).Capacity})");
+        if (config.RouterTopK > 0 && config.Router != "token")
+            throw new ConfigException("'model.router_top_k' applies to router = \"token\" only; set it to 0 or use the token router");
+        embed = new InputEmbedding(spec, config.DModel, config.InputStem, config.StemChannels);
+        layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers)
+            .Select(i => new NsmLayer(config, takesLowerSlots: config.CrossLayerStates && i > 0)).ToArray());
+        norm_f = new RmsNorm(config.DModel);
+        var classify = spec.Output == TaskOutput.Classification;
+        head = new OutputHead(spec, config.DModel, embed, config.TieEmbeddings, classifierInput: classify ? 2 * config.DModel : 0);
+        if (classify) slot_pool = new SlotPooling(config.DModel);
+        RegisterComponents();
+    }
+
+    /// <summary>Whether the layers run in causal chunked mode (causal per-token tasks) rather than non-causal mode.</summary>
+    public bool IsCausal => Spec.Causal && Spec.Output == TaskOutput.PerToken;
+
+    /// <summary>The layers, bottom first.</summary>
+    public IReadOnlyList<NsmLayer> Layers => layers.ToList();
+
+    internal InputEmbedding Embed => embed;
+    internal RmsNorm FinalNorm => norm_f;
+    internal OutputHead Head => head;
+
+    /// <summary>Active slots of each layer.</summary>
+    public IReadOnlyList<long> NumActiveStates => layers.Select(l => l.Manager.NumActive).ToList();
+
+    public override Tensor forward(Tensor input, Tensor? paddingMask)
+    {
+        using var scope = NewDisposeScope();
+        var x = embed.forward(input);                                             // (B, N, d)
+        Tensor result;
+        if (IsCausal)
+        {
+            (IReadOnlyList<Tensor> Slots, Tensor Active)? lower = null;
+            foreach (var layer in layers)
+            {
+                var (y, _, chunkSlots) = layer.Forward(x, paddingMask, layer.InitialState(x.shape[0]), lower);
+                x = y;
+                lower = config.CrossLayerStates ? (chunkSlots, layer.Manager.ActiveMask) : null;
+            }
+            result = head.PerToken(norm_f.forward(x));
+        }
+        else
+        {
+            (Tensor Slots, Tensor Active)? lower = null;
+            Tensor? slots = null;
+            foreach (var layer in layers)
+            {
+                (x, slots) = layer.Encode(x, paddingMask, config.CrossLayerStates ? lower : null);
+                lower = (slots, layer.Manager.ActiveMask);
+            }
+            var tokens = norm_f.forward(x);
+            if (Spec.Output == TaskOutput.PerToken)
+            {
+                result = head.PerToken(tokens);
+            }
+            else
+            {
+                var pooledTokens = OutputHead.MaskedMean(tokens, paddingMask);                            // (B, d)
+                var pooledSlots = slot_pool!.forward(slots!, layers[^1].Manager.ActiveMask);            // (B, d)
+                result = head.Classify(cat([pooledTokens, pooledSlots], -1));
+            }
+        }
+        if (training && config.ManageStatesEvery > 0 && ++trainingPasses % config.ManageStatesEvery == 0)
+            ManageStates();
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Importance L1 penalty: importance_l1 · sum over layers of the mean sigmoid(theta) of active slots; null when off.</summary>
+    public override Tensor? AuxiliaryLoss()
+    {
+        if (config.ImportanceL1 <= 0) return null;
+        using var scope = NewDisposeScope();
+        var total = layers.Select(l => l.Manager.ImportancePenalty()).Aggregate((a, b) => a + b);
+        return (total * config.ImportanceL1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One StateManager pass over every layer: prune slots below prune_threshold, then allocate
+    /// one slot where the active ones are saturated (allocate_threshold). Returns the slots pruned
+    /// and allocated in total.
+    /// </summary>
+    public (int Pruned, int Allocated) ManageStates()
+    {
+        int pruned = 0, allocated = 0;
+        foreach (var layer in layers)
+        {
+            if (config.PruneThreshold > 0) pruned += layer.Manager.Prune(config.PruneThreshold);
+            if (config.AllocateThreshold > 0 && layer.Manager.Allocate(config.AllocateThreshold)) allocated++;
+        }
+        return (pruned, allocated);
+    }
+
+    /// <summary>
+    /// Physically removes inactive slots from every layer, so reading, writing and communicating
+    /// cost less and states are smaller. Streaming states made before are invalid afterwards, and
+    /// so is optimizer state (compaction is meant for inference).
+    /// </summary>
+    public void Compact()
+    {
+        foreach (var layer in layers) layer.Compact();
+    }
+
+    /// <summary>Bytes of the slot tensors (and LSTM cells) of a streaming state for a batch: the part pruning shrinks.</summary>
+    public long SlotStateBytes(long batchSize) =>
+        layers.Sum(l => batchSize * l.Manager.Capacity * config.DModel * sizeof(float) * (config.Propagator == "lstm" ? 2L : 1L));
+
+    /// <summary>
+    /// Largest size in bytes a streaming state reaches for a batch, at any context length:
+    /// slots (and cells), local keys and values of at most w + c - 1 tokens, at most c - 1
+    /// open-chunk tokens and k - 1 write-convolution rows per layer.
+    /// </summary>
+    public long MaxStreamingStateBytes(long batchSize)
+    {
+        var perToken = batchSize * config.DModel * (long)sizeof(float);
+        var cache = config.LocalAttention ? 2 * (config.Window + config.ChunkSize - 1) * perToken : 0;
+        return SlotStateBytes(batchSize) + layers.Count * (cache + (config.ChunkSize - 1 + config.WriteConv - 1) * perToken);
+    }
+
+    public ModelState InitialState(long batchSize)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        for (var i = 0; i < layers.Count; i++)
+            foreach (var (name, t) in layers[i].InitialState(batchSize).Named())
+                tensors[$"layers.{i}.{name}"] = t;
+        return new ModelState(tensors, 0);
+    }
+
+    public (Tensor Output, ModelState State) Forward(Tensor input, ModelState state)
+    {
+        if (!IsCausal) throw new InvalidOperationException("streaming needs a causal per-token model");
+        if (input.shape[1] == 0) throw new ArgumentException("streaming input must hold at least one token");
+        using var scope = NewDisposeScope();
+        var x = embed.forward(input);
+        var next = new Dictionary<string, Tensor>();
+        (IReadOnlyList<Tensor> Slots, Tensor Active)? lower = null;
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var layerState = LayerState(state, i);
+            var (y, newState, chunkSlots) = layers[i].Forward(x, null, layerState, lower);
+            x = y;
+            lower = config.CrossLayerStates ? (chunkSlots, layers[i].Manager.ActiveMask) : null;
+            foreach (var (name, t) in newState.Named()) next[$"layers.{i}.{name}"] = t;
+        }
+        var logits = head.PerToken(norm_f.forward(x));
+        var newModelState = new ModelState(next, state.Position + input.shape[1]).MoveToOuterDisposeScope();
+        return (logits.MoveToOuterDisposeScope(), newModelState);
+    }
+
+    private NsmLayerState LayerState(ModelState state, int layer)
+    {
+        Tensor? Get(string name) => state.Tensors.TryGetValue($"layers.{layer}.{name}", out var t) ? t : null;
+        var slots = Get("slots") ?? throw new ArgumentException($"state has no 'layers.{layer}.slots'; was it made by this model?");
+        var partial = Get("partial") ?? throw new ArgumentException($"state has no 'layers.{layer}.partial'");
+        var expectedSlots = layers[layer].Manager.Capacity;
+        if (slots.shape[1] != expectedSlots)
+            throw new ArgumentException($"state has {slots.shape[1]} slots in layer {layer}, the model {expectedSlots} (states made before Compact() cannot be reused)");
+        return new NsmLayerState(slots, Get("cells"), Get("keys"), Get("values"), partial, Get("history"), state.Position);
+    }
+}

@@ -1,0 +1,140 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using Nsm.Ops;
+
+namespace Nsm.Models.Nsm;
+
+/// <summary>
+/// Plain reference for the causal NSM: the same parameters, evaluated one token at a time with
+/// explicit lists of past keys, an explicit window of visible positions, one softmax over the
+/// concatenated local and slot logits, and (token router) the write accumulated token by token.
+/// No chunk batching, padding of windows or log-sum-exp merging. Slow; tests compare the
+/// chunked fast path against it on outputs and gradients.
+/// </summary>
+public static class NsmReference
+{
+    /// <summary>tokens: (B, N) (or (B, N, F) features) -> logits (B, N, C) of a causal per-token NSM.</summary>
+    public static Tensor Forward(NsmModel model, Tensor input)
+    {
+        if (!model.IsCausal) throw new ArgumentException("the reference covers the causal per-token model");
+        using var scope = NewDisposeScope();
+        var x = model.Embed.forward(input);                                       // (B, N, d)
+        List<Tensor>? lowerSlots = null;
+        Tensor? lowerActive = null;
+        foreach (var layer in model.Layers)
+        {
+            var (y, chunkSlots) = Layer(layer, x, lowerSlots is null ? null : (lowerSlots, lowerActive!));
+            x = y;
+            lowerSlots = model.Layers.Any(l => l.TakesLowerSlots) ? chunkSlots : null;
+            lowerActive = layer.Manager.ActiveMask;
+        }
+        return model.Head.PerToken(model.FinalNorm.forward(x)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One layer, token by token. x: (B, N, d). Returns (B, N, d) and the slots after each complete chunk.</summary>
+    private static (Tensor Output, List<Tensor> ChunkSlots) Layer(NsmLayer layer, Tensor x, (List<Tensor> Slots, Tensor Active)? lower)
+    {
+        var (b, n) = (x.shape[0], x.shape[1]);
+        var c = layer.ChunkSize;
+        var w = layer.Window;
+        var slots = layer.Manager.InitialSlots(b);
+        var cells = layer.HasCells ? zeros_like(slots) : null;
+        var keys = new List<Tensor>();
+        var values = new List<Tensor>();
+        var outputs = new List<Tensor>();
+        var chunkRows = new List<Tensor>();
+        var chunkSlots = new List<Tensor>();
+        for (long t = 0; t < n; t++)
+        {
+            var xt = x.narrow(1, t, 1);                                           // (B, 1, d)
+            var ht = layer.AttnNorm.forward(xt);
+            var qt = NsmOps.SplitHeads(layer.QueryProj.forward(ht), layer.NumHeads);  // (B, h, 1, hd)
+            var scale = 1.0 / Math.Sqrt(qt.shape[^1]);
+            var (stateKeys, stateValues) = layer.Read.KeysValues(slots);          // (B, h, s, hd)
+            var stateLogits = qt.matmul(stateKeys.transpose(-1, -2)) * scale + layer.Manager.Context().LogitBias;   // (B, h, 1, s)
+
+            Tensor attended;
+            if (layer.Local is { } local)
+            {
+                var (kt, vt) = local.Project(ht, t);
+                keys.Add(kt);
+                values.Add(vt);
+                var chunkStart = t - t % c;
+                var first = Math.Max(0, chunkStart - w);
+                var visibleKeys = cat(keys.GetRange((int)first, (int)(t - first + 1)), 2);     // (B, h, V, hd)
+                var visibleValues = cat(values.GetRange((int)first, (int)(t - first + 1)), 2);
+                var localLogits = local.Rotary.Apply(qt, t).matmul(visibleKeys.transpose(-1, -2)) * scale;  // (B, h, 1, V)
+                if (layer.Fusion.Mode == "joint")
+                {
+                    var weights = cat([localLogits, stateLogits], -1).softmax(-1);
+                    var v = visibleKeys.shape[2];
+                    attended = weights.narrow(-1, 0, v).matmul(visibleValues) + weights.narrow(-1, v, stateKeys.shape[2]).matmul(stateValues);
+                }
+                else
+                {
+                    var localOut = localLogits.softmax(-1).matmul(visibleValues);
+                    var stateOut = stateLogits.softmax(-1).matmul(stateValues);
+                    // Gated fusion ignores the log-normalisers.
+                    attended = layer.Fusion.Combine(ht, (localOut, localLogits.logsumexp(-1, false)), (stateOut, stateLogits.logsumexp(-1, false))).Output;
+                }
+            }
+            else
+            {
+                attended = stateLogits.softmax(-1).matmul(stateValues);
+            }
+            var yt = xt + layer.OutProj.forward(NsmOps.MergeHeads(attended));
+            yt = yt + layer.Ffn.forward(layer.FfnNorm.forward(yt));
+            outputs.Add(yt);
+            chunkRows.Add(yt);
+
+            if (chunkRows.Count == c)
+            {
+                (Tensor, Tensor)? lowerChunk = lower is { } l ? (l.Slots[chunkSlots.Count], l.Active) : null;
+                (slots, cells) = WriteChunk(layer, chunkRows, History(layer, outputs, t + 1 - c), slots, cells, lowerChunk);
+                chunkSlots.Add(slots);
+                chunkRows.Clear();
+            }
+        }
+        return (cat(outputs, 1), chunkSlots);
+    }
+
+    /// <summary>The k-1 outputs before position start, zeros before position 0: (B, k-1, d), or null without a write convolution.</summary>
+    private static Tensor? History(NsmLayer layer, List<Tensor> outputs, long start)
+    {
+        var lags = layer.WriteKernel - 1;
+        if (lags == 0) return null;
+        var rows = new List<Tensor>();
+        for (var i = start - lags; i < start; i++)
+            rows.Add(i < 0 ? zeros_like(outputs[0]) : outputs[(int)i]);   // (B, 1, d) each
+        return cat(rows, 1);
+    }
+
+    /// <summary>Writes one complete chunk; the token router's sums are accumulated row by row.</summary>
+    private static (Tensor Slots, Tensor? Cells) WriteChunk(NsmLayer layer, List<Tensor> rows, Tensor? history, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower)
+    {
+        var context = layer.Manager.Context();
+        var (inputs, valid) = layer.WriteInputs(cat(rows, 1), null, 0, lower, history);   // (B, n, d)
+        if (layer.Writer is not TokenRouter router)
+        {
+            var (slotCandidate, slotMass) = layer.Writer.Write(inputs, valid, slots, context);
+            return layer.Propagate(slots, cells, slotCandidate, slotMass, context);
+        }
+        Tensor? weighted = null, mass = null;
+        var scaleBySlot = context.WriteScale;                                     // (s)
+        for (long t = 0; t < inputs.shape[1]; t++)
+        {
+            var row = inputs.narrow(1, t, 1);                                     // (B, 1, d)
+            var r = router.Probabilities(row, context).squeeze(1) * scaleBySlot;   // (B, heads, s)
+            if (valid is not null) r = r * valid.narrow(1, t, 1).to(r.dtype).unsqueeze(-1);
+            var v = router.Values(row).squeeze(1);                                // (B, heads, dh)
+            var contribution = r.unsqueeze(-1) * v.unsqueeze(2);                  // (B, heads, s, dh)
+            weighted = weighted is null ? contribution : weighted + contribution;
+            mass = mass is null ? r : mass + r;
+        }
+        var candidate = weighted! / (mass!.unsqueeze(-1) + 1e-6);                 // (B, heads, s, dh)
+        var (b, heads, s, dh) = (candidate.shape[0], candidate.shape[1], candidate.shape[2], candidate.shape[3]);
+        var merged = candidate.transpose(1, 2).reshape(b, s, heads * dh);         // (B, s, d)
+        var perChannel = mass.transpose(1, 2).repeat_interleave(dh, dim: 2);      // (B, s, d)
+        return layer.Propagate(slots, cells, merged, perChannel, context);
+    }
+}

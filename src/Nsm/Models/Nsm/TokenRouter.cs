@@ -1,0 +1,87 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using Nsm.Ops;
+
+namespace Nsm.Models.Nsm;
+
+/// <summary>
+/// "token" write mode: each routing head gives every row logits over the slots,
+/// R = Y·W_r + log sigmoid(theta) (optionally only each row's top-k slots, optionally a learned
+/// null slot that absorbs mass), r = softmax(R / tau), with r = 0 for padding. With the write
+/// multiplier r'_tj = sigmoid(theta_j)·r_tj, slot j receives the candidate
+/// U_j = sum_t r'_tj·V_t / (sum_t r'_tj + eps) and the write mass m_j = sum_t r'_tj.
+/// Head k routes channels k·d/heads .. (k+1)·d/heads of the values V = Y·W_v.
+/// </summary>
+public sealed class TokenRouter : StateWriter
+{
+    private readonly Linear route_proj;
+    private readonly Linear value_proj;
+    private readonly Parameter? null_logit;
+    private readonly long heads;
+    private readonly long dim;
+    private readonly double temperature;
+    private readonly int topK;
+    private long slots;
+
+    public TokenRouter(long dim, long slots, long heads, double temperature, int topK, bool nullSlot) : base(nameof(TokenRouter))
+    {
+        this.dim = dim;
+        this.slots = slots;
+        this.heads = heads;
+        this.temperature = temperature;
+        this.topK = topK;
+        route_proj = nn.Linear(dim, heads * slots, hasBias: false);
+        value_proj = nn.Linear(dim, dim, hasBias: false);
+        if (nullSlot) null_logit = nn.Parameter(zeros(heads));
+        RegisterComponents();
+    }
+
+    /// <summary>
+    /// Routing probabilities of rows y: (B, n, d) -> (B, n, heads, s), before the padding mask
+    /// and the importance multiplier; a row's probabilities over the slots sum to 1 minus what
+    /// the null slot took.
+    /// </summary>
+    public Tensor Probabilities(Tensor y, SlotContext context)
+    {
+        using var scope = NewDisposeScope();
+        var (b, n) = (y.shape[0], y.shape[1]);
+        var logits = route_proj.forward(y).view(b, n, heads, slots) + context.LogitBias;  // (B, n, heads, s)
+        if (topK > 0 && topK < slots)
+        {
+            var kth = logits.topk(topK, -1).values.narrow(-1, topK - 1, 1);   // (B, n, heads, 1)
+            logits = logits.masked_fill(logits.lt(kth), NsmOps.Masked);
+        }
+        if (null_logit is not null)
+            logits = cat([logits, null_logit.view(1, 1, heads, 1).expand(b, n, heads, 1)], -1);  // (B, n, heads, s + 1)
+        // The temperature applies to the null slot too, so it competes on the same scale at any tau.
+        var probabilities = (logits / temperature).softmax(-1).narrow(-1, 0, slots);
+        return probabilities.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Written values of rows y: (B, n, d) -> (B, n, heads, d/heads).</summary>
+    public Tensor Values(Tensor y) => value_proj.forward(y).view(y.shape[0], y.shape[1], heads, dim / heads);
+
+    public override (Tensor Candidate, Tensor Mass) Write(Tensor inputs, Tensor? valid, Tensor slotState, SlotContext context)
+    {
+        using var scope = NewDisposeScope();
+        var r = Probabilities(inputs, context) * context.WriteScale;           // (B, n, heads, s)
+        if (valid is not null) r = r * valid.to(r.dtype).unsqueeze(-1).unsqueeze(-1);
+        var mass = r.sum(1);                                                      // (B, heads, s)
+        var values = Values(inputs).transpose(1, 2);                              // (B, heads, n, dh)
+        var weighted = r.permute(0, 2, 3, 1).matmul(values);                      // (B, heads, s, dh)
+        var candidate = weighted / (mass.unsqueeze(-1) + Eps);
+        return (MergeHeads(candidate).MoveToOuterDisposeScope(), PerChannel(mass, dim).MoveToOuterDisposeScope());
+    }
+
+    public override void Compact(Tensor keep)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var weight = route_proj.weight!;
+        var kept = weight.view(heads, slots, dim).index_select(1, keep).reshape(-1, dim).contiguous();  // (heads*s', d)
+        weight.set_(kept);  // storage is shared, so disposing kept with the scope is safe
+        weight.grad = null;
+        slots = keep.shape[0];
+    }
+}

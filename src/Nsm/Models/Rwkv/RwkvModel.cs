@@ -1,0 +1,38 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using Nsm.Config;
+using Nsm.Core;
+
+namespace Nsm.Models.Rwkv;
+
+/// <summary>
+/// RWKV-4 baseline (Peng et al. 2023): embedding, RWKV blocks (token-shift time mixing with the
+/// decayed WKV recurrence, token-shift channel mixing), final LayerNorm, output head. Causal (right
+/// padding never reaches real positions; the head's masked mean drops it); trains with the chunked
+/// WKV and streams as an RNN with five (B, C) tensors per layer.
+/// </summary>
+public sealed class RwkvModel : StackedModel<RwkvBlock>
+{
+    private readonly long dim;
+
+    public RwkvModel(ModelConfig config, TaskSpec spec) : base(nameof(RwkvModel), config, spec,
+        () => Enumerable.Range(0, config.NumLayers).Select(i => new RwkvBlock(config.DModel, i, config.NumLayers, config.ScanChunk, config.Dropout)),
+        () => nn.LayerNorm(config.DModel))
+    {
+        dim = config.DModel;
+    }
+
+    protected override Tensor RunBlock(RwkvBlock block, Tensor x, Tensor? paddingMask) => block.forward(x);
+
+    protected override void AddInitialState(RwkvBlock block, int i, long batchSize, Device device, IDictionary<string, Tensor> tensors) =>
+        RwkvBlockState.Empty(batchSize, dim, device).To(tensors, i);
+
+    protected override Tensor StepBlock(RwkvBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next)
+    {
+        var (y, blockState) = block.Step(x, RwkvBlockState.From(state.Tensors, i));
+        blockState.To(next, i);
+        return y;
+    }
+
+    protected override void CheckStreamable() => BaselineChecks.Streamable(Spec, "rwkv");
+}

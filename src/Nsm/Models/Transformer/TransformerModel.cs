@@ -1,0 +1,44 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using Nsm.Config;
+using Nsm.Core;
+using Nsm.Modules;
+
+namespace Nsm.Models.Transformer;
+
+/// <summary>
+/// Decoder-only (or, for non-causal tasks, encoder) Transformer baseline: token embedding,
+/// pre-norm blocks with rotary full attention and SwiGLU, final RMSNorm, tied output head.
+/// Streams with a key/value cache that grows with the context (O(N) memory per token).
+/// </summary>
+public sealed class TransformerModel : StackedModel<TransformerBlock>
+{
+    public TransformerModel(ModelConfig config, TaskSpec spec) : base(nameof(TransformerModel), config, spec,
+        () => Enumerable.Range(0, config.NumLayers).Select(_ => new TransformerBlock(
+            config.DModel, config.NumHeads, SwiGlu.HiddenWidth(config.DModel, config.FfnMult), spec.Causal, config.RopeBase, config.Dropout)),
+        () => new RmsNorm(config.DModel))
+    {
+    }
+
+    protected override Tensor RunBlock(TransformerBlock block, Tensor x, Tensor? paddingMask) => block.forward(x, paddingMask);
+
+    protected override void AddInitialState(TransformerBlock block, int i, long batchSize, Device device, IDictionary<string, Tensor> tensors)
+    {
+        var (k, v) = block.Attention.EmptyCache(batchSize, device);
+        tensors[$"layers.{i}.keys"] = k;
+        tensors[$"layers.{i}.values"] = v;
+    }
+
+    protected override Tensor StepBlock(TransformerBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next)
+    {
+        var (y, k, v) = block.Step(x, state[$"layers.{i}.keys"], state[$"layers.{i}.values"], state.Position);
+        next[$"layers.{i}.keys"] = k;
+        next[$"layers.{i}.values"] = v;
+        return y;
+    }
+
+    protected override void CheckStreamable()
+    {
+        if (!Spec.Causal || Spec.Output != TaskOutput.PerToken) throw new InvalidOperationException("streaming needs a causal per-token model");
+    }
+}
