@@ -3,8 +3,6 @@ using Nsm.Core;
 using Nsm.Models;
 using Nsm.Models.Nsm;
 
-
-
 namespace Nsm.Benchmarks;
 
 /// <summary>

@@ -1,7 +1,5 @@
 using Nsm.Config;
 
-
-
 namespace Nsm.Cli.Commands;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using Nsm.Modules;
 
-
 namespace Nsm.Core;
 
 /// <summary>What a model's head must produce.</summary>

@@ -1,4 +1,5 @@
 
+
 namespace Nsm.Data.ListOps;
 
 /// <summary>The four LRA ListOps operators.</summary>
