@@ -46,7 +46,7 @@ public static class Charts
     /// <summary>Writes the plot as PNG through a temporary file.</summary>
     public static void Save(Plot plot, string path)
     {
-        var bytes = plot.GetImageBytes(Width, Height, ImageFormat.Png);
+        var bytes = plot.GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png);
         AtomicFile.Write(path, tmp => File.WriteAllBytes(tmp, bytes));
     }
 

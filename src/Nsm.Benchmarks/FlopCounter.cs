@@ -3,6 +3,9 @@ using Nsm.Core;
 using Nsm.Models;
 using Nsm.Models.Nsm;
 
+
+
+
 namespace Nsm.Benchmarks;
 
 /// <summary>
@@ -100,8 +103,8 @@ public static class FlopCounter
         double d = c.DModel, s = Slots(c), chunk = Math.Min(c.ChunkSize, Math.Max(1, n)), w = c.Window;
         var local = c.LocalAttention ? 4 * d * (spec.Causal ? w + chunk : 2 * w + chunk) : 0;
         var read = 4 * d * s;
-        var write = c.Router == "slot" ? 4 * d * s : 2 * d * s;
-        var partners = c.Communication switch { "dense" => s, "topk" => Math.Min(s, c.CommunicationTopK), _ => 0 };
+        var write = c.Router == NsmRouter.Slot ? 4 * d * s : 2 * d * s;
+        var partners = c.Communication switch { NsmCommunication.Dense => s, NsmCommunication.TopK => Math.Min(s, c.CommunicationTopK), _ => 0 };
         var communication = 4 * d * s * partners / (spec.Causal ? chunk : Math.Max(1, n));
         return c.NumLayers * (local + read + write + communication);
     }

@@ -3,6 +3,9 @@ using Nsm.Core;
 using Nsm.Models;
 using Nsm.Registry;
 
+
+
+
 namespace Nsm.Benchmarks;
 
 /// <summary>

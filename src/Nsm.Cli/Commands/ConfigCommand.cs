@@ -1,5 +1,8 @@
 using Nsm.Config;
 
+
+
+
 namespace Nsm.Cli.Commands;
 
 /// <summary>

@@ -1,5 +1,8 @@
 using Nsm.Config;
 
+
+
+
 namespace Nsm.Cli.Commands;
 
 /// <summary>Resolves --config FILE / --preset NAME / --set overrides into a run config.</summary>

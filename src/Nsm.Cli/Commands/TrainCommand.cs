@@ -2,6 +2,9 @@ using Nsm.Checkpoints;
 using Nsm.Config;
 using Nsm.Training;
 
+
+
+
 namespace Nsm.Cli.Commands;
 
 /// <summary><c>nsm train --config FILE|--preset NAME [--set k=v ...] [--out DIR] [--resume DIR]</c></summary>

@@ -160,6 +160,11 @@ public static class ConfigLoader
     {
         if (node is not JsonValue value) throw new ConfigException($"'{name}' must be a {Describe(type)}, got {(node is null ? "null" : node.ToJsonString())}");
         var kind = value.GetValueKind();
+        if (type.IsEnum)
+        {
+            if (kind == JsonValueKind.String) return ConfigEnums.Parse(type, value.GetValue<string>(), name);
+            throw new ConfigException($"'{name}' must be one of {string.Join(", ", ConfigEnums.Members(type).Select(m => m.Name))}, got {value.ToJsonString()}");
+        }
         if (type == typeof(string))
         {
             if (kind == JsonValueKind.String) return value.GetValue<string>();

@@ -7,10 +7,3 @@ public sealed class ConfigRangeAttribute(double min, double max) : Attribute
     public double Min { get; } = min;
     public double Max { get; } = max;
 }
-
-/// <summary>The only strings a configuration value may take.</summary>
-[AttributeUsage(AttributeTargets.Property)]
-public sealed class AllowedValuesAttribute(params string[] values) : Attribute
-{
-    public IReadOnlyList<string> Values { get; } = values;
-}

@@ -39,8 +39,6 @@ public static class ConfigValidator
                 if (double.IsNaN(x) || x < range.Min || x > range.Max)
                     throw new ConfigException($"'{key}' = {Format(x)} is out of range; allowed: {Format(range.Min)} to {Format(range.Max)}");
             }
-            if (property.GetCustomAttribute<AllowedValuesAttribute>() is { } allowed && value is string s && !allowed.Values.Contains(s))
-                throw new ConfigException($"'{key}' = \"{s}\" is not allowed; allowed: {string.Join(", ", allowed.Values)}");
         }
     }
 

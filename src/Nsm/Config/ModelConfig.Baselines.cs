@@ -36,8 +36,8 @@ public sealed partial record ModelConfig
     public double DtMax { get; init; } = 0.1;
 
     /// <summary>Initialisation of S4D's diagonal A: "lin" (S4D-Lin, A_n = -1/2 + i pi n) or "inv" (S4D-Inv). Default "lin".</summary>
-    [JsonPropertyName("s4d_init"), AllowedValues("lin", "inv")]
-    public string S4dInit { get; init; } = "lin";
+    [JsonPropertyName("s4d_init")]
+    public S4dInit S4dInit { get; init; } = S4dInit.Lin;
 
     /// <summary>Projected length k of Linformer's keys and values (the low rank). Default 64.</summary>
     [JsonPropertyName("linformer_k"), ConfigRange(1, 65536)]

@@ -50,15 +50,15 @@ public sealed partial record ModelConfig
     /// How the local and slot reads combine: "joint" (one softmax per head over local and slot keys)
     /// or "gated" (two attentions mixed by a learned sigmoid gate per token and channel). Default "joint".
     /// </summary>
-    [JsonPropertyName("fusion"), AllowedValues("joint", "gated")]
-    public string Fusion { get; init; } = "joint";
+    [JsonPropertyName("fusion")]
+    public NsmFusion Fusion { get; init; } = NsmFusion.Joint;
 
     /// <summary>
     /// Token-to-state write: "token" (each token spreads one unit of write mass over the slots with a
     /// softmax) or "slot" (each slot attends over the chunk's tokens, Perceiver-style). Default "token".
     /// </summary>
-    [JsonPropertyName("router"), AllowedValues("token", "slot")]
-    public string Router { get; init; } = "token";
+    [JsonPropertyName("router")]
+    public NsmRouter Router { get; init; } = NsmRouter.Token;
 
     /// <summary>Token router: keep only each token's k highest-scoring slots (0 = all). Default 0.</summary>
     [JsonPropertyName("router_top_k"), ConfigRange(0, 4096)]
@@ -101,12 +101,12 @@ public sealed partial record ModelConfig
     /// cell with its own cell state), "linear" (S = f*S + (1-f)*U with data-dependent f). Every rule is
     /// scaled by g, so a slot nobody wrote to keeps its content. Default "gru".
     /// </summary>
-    [JsonPropertyName("propagator"), AllowedValues("gru", "lstm", "linear")]
-    public string Propagator { get; init; } = "gru";
+    [JsonPropertyName("propagator")]
+    public NsmPropagator Propagator { get; init; } = NsmPropagator.Gru;
 
     /// <summary>State-to-state communication after each write: "none", "dense" (multi-head self-attention among active slots) or "topk" (each slot attends to its communication_top_k best slots). Default "dense".</summary>
-    [JsonPropertyName("communication"), AllowedValues("none", "dense", "topk")]
-    public string Communication { get; init; } = "dense";
+    [JsonPropertyName("communication")]
+    public NsmCommunication Communication { get; init; } = NsmCommunication.Dense;
 
     /// <summary>Slots each slot attends to with communication = "topk". Default 4.</summary>
     [JsonPropertyName("communication_top_k"), ConfigRange(1, 4096)]

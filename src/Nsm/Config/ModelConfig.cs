@@ -47,8 +47,8 @@ public sealed partial record ModelConfig
     /// stem_channels with GELU runs over it, and each p x p patch of that feature map is projected
     /// to a vector; the "convolutional stem" of hybrid vision Transformers). Default "linear".
     /// </summary>
-    [JsonPropertyName("input_stem"), AllowedValues("linear", "conv")]
-    public string InputStem { get; init; } = "linear";
+    [JsonPropertyName("input_stem")]
+    public InputStem InputStem { get; init; } = InputStem.Linear;
 
     /// <summary>Channels of the 3x3 convolution of input_stem "conv". Default 16.</summary>
     [JsonPropertyName("stem_channels"), ConfigRange(1, 4096)]

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Nsm.Core;
 using Nsm.Tasks;
 
 namespace Nsm.Config;
@@ -49,8 +50,8 @@ public sealed partial record TaskConfig
     public int DataSeed { get; init; } = 1234;
 
     /// <summary>Which held-out split evaluation uses: "test" or "validation" (held out from the training data). Default "test".</summary>
-    [JsonPropertyName("eval_split"), AllowedValues("test", "validation")]
-    public string EvalSplit { get; init; } = "test";
+    [JsonPropertyName("eval_split")]
+    public EvalSplit EvalSplit { get; init; } = EvalSplit.Test;
 
     /// <summary>Evaluate on at most this many examples (or text windows) of a dataset's evaluation split; 0 = all. Default 0.</summary>
     [JsonPropertyName("max_eval_examples"), ConfigRange(0, int.MaxValue)]
@@ -98,8 +99,8 @@ public sealed partial record TaskConfig
     /// Images as sequences: "pixels" (int tokens 0-255, one per pixel), "pixel_features" (one
     /// step of C features per pixel), "rows" (one step per row), "patches" (patch_size squares). Default "patches".
     /// </summary>
-    [JsonPropertyName("image_format"), AllowedValues("pixels", "pixel_features", "rows", "patches")]
-    public string ImageFormat { get; init; } = "patches";
+    [JsonPropertyName("image_format")]
+    public ImageFormat ImageFormat { get; init; } = ImageFormat.Patches;
 
     /// <summary>Side of the square patches of image_format "patches"; must divide the image size. Default 4.</summary>
     [JsonPropertyName("patch_size"), ConfigRange(1, 1024)]
@@ -117,8 +118,8 @@ public sealed partial record TaskConfig
     public int BabiTask { get; init; } = 1;
 
     /// <summary>babi: "classify" (one class per answer word) or "next_token" (the answer word is the scored next token). Default "classify".</summary>
-    [JsonPropertyName("babi_answer"), AllowedValues("classify", "next_token")]
-    public string BabiAnswer { get; init; } = "classify";
+    [JsonPropertyName("babi_answer")]
+    public BabiAnswer BabiAnswer { get; init; } = BabiAnswer.Classify;
 
     /// <summary>babi: keep the last this many statements of a story (MemN2N: 50); 0 keeps all. Default 50.</summary>
     [JsonPropertyName("max_sentences"), ConfigRange(0, 100_000)]
@@ -135,6 +136,6 @@ public sealed partial record TaskConfig
     /// Image training augmentation: "none", "flip" (mirror left-right with probability 1/2) or
     /// "shift_flip" (also shift by up to 2 pixels each way). Evaluation images are never changed. Default "none".
     /// </summary>
-    [JsonPropertyName("augment"), AllowedValues("none", "flip", "shift_flip")]
-    public string Augment { get; init; } = "none";
+    [JsonPropertyName("augment")]
+    public ImageAugment Augment { get; init; } = ImageAugment.None;
 }

@@ -1,6 +1,9 @@
 using Nsm.Config;
 using Nsm.Core;
 
+
+
+
 namespace Nsm.Models;
 
 /// <summary>Cross-field configuration rules and usage checks shared by the baseline models.</summary>

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Nsm.Config;
 using Nsm.Core;
 
 namespace Nsm.Modules;
@@ -18,18 +19,17 @@ public sealed class InputEmbedding : nn.Module<Tensor, Tensor>
 
     /// <param name="spec">The task's inputs.</param>
     /// <param name="dim">Output width d.</param>
-    /// <param name="stem">"linear" or "conv" (model.input_stem); "conv" needs patch inputs.</param>
+    /// <param name="stem">Linear or Conv (model.input_stem); Conv needs patch inputs.</param>
     /// <param name="stemChannels">Channels of the conv stem's 3x3 convolution.</param>
-    public InputEmbedding(TaskSpec spec, long dim, string stem = "linear", int stemChannels = 16) : base(nameof(InputEmbedding))
+    public InputEmbedding(TaskSpec spec, long dim, InputStem stem = InputStem.Linear, int stemChannels = 16) : base(nameof(InputEmbedding))
     {
-        if (stem != "linear" && stem != "conv") throw new ConfigException($"unknown 'model.input_stem' \"{stem}\"; use \"linear\" or \"conv\"");
         if (spec.TokenInputs)
         {
-            if (stem == "conv") throw new ConfigException("'model.input_stem' = \"conv\" needs image patch inputs (task.image_format = \"patches\"); this task has token inputs");
+            if (stem == InputStem.Conv) throw new ConfigException("'model.input_stem' = \"conv\" needs image patch inputs (task.image_format = \"patches\"); this task has token inputs");
             tok_emb = nn.Embedding(spec.VocabSize, dim);
             nn.init.normal_(tok_emb.weight, 0, 0.02);
         }
-        else if (stem == "conv")
+        else if (stem == InputStem.Conv)
         {
             var grid = spec.Patches ?? throw new ConfigException("'model.input_stem' = \"conv\" needs image patch inputs (task.image_format = \"patches\")");
             this.stem = new ConvPatchStem(grid, stemChannels, dim);

@@ -9,6 +9,9 @@ using Nsm.Models.Rwkv;
 using Nsm.Models.S4d;
 using Nsm.Models.Transformer;
 
+
+
+
 namespace Nsm.Registry;
 
 /// <summary>Every model kind selectable by <c>model.kind</c>, and how to build it.</summary>

@@ -26,10 +26,10 @@ public sealed class BabiTask : DatasetTask
 
     public BabiTask(TaskConfig config, long seed) : base(seed, config.MaxEvalExamples)
     {
-        nextToken = config.BabiAnswer == "next_token";
+        nextToken = config.BabiAnswer == BabiAnswer.NextToken;
         var (trainExamples, validation, test, source) = Load(config);
-        var evalExamples = config.EvalSplit == "validation" ? validation : test;
-        if (evalExamples.Count == 0) throw new ConfigException($"'task.eval_split' = \"{config.EvalSplit}\" has no bAbI questions; raise 'task.validation_fraction'");
+        var evalExamples = config.EvalSplit == EvalSplit.Validation ? validation : test;
+        if (evalExamples.Count == 0) throw new ConfigException($"'task.eval_split' = \"{ConfigEnums.Name(config.EvalSplit)}\" has no bAbI questions; raise 'task.validation_fraction'");
 
         var words = trainExamples.SelectMany(e => e.Story.SelectMany(s => s).Concat(e.Question)).Distinct(StringComparer.Ordinal).ToList();
         var answers = trainExamples.Select(e => e.Answer).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();

@@ -3,6 +3,9 @@ using Nsm.Core;
 using Nsm.Data;
 using Nsm.Data.Text;
 
+
+
+
 namespace Nsm.Tasks;
 
 /// <summary>

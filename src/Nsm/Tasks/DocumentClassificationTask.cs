@@ -3,6 +3,9 @@ using Nsm.Core;
 using Nsm.Data;
 using Nsm.Data.Documents;
 
+
+
+
 namespace Nsm.Tasks;
 
 /// <summary>
@@ -30,11 +33,11 @@ public sealed class DocumentClassificationTask : SequenceClassificationTask
         var validationRows = order[..held].Order().Select(i => rows[i]).ToList();
         var trainRows = order[held..].Order().Select(i => rows[i]).ToList();
         if (trainRows.Count == 0) throw new ConfigException($"'task.validation_fraction' = {config.ValidationFraction} leaves no training rows");
-        if (config.EvalSplit == "validation" && validationRows.Count == 0)
+        if (config.EvalSplit == EvalSplit.Validation && validationRows.Count == 0)
             throw new ConfigException("'task.eval_split' = \"validation\" needs 'task.validation_fraction' > 0");
         Classes = DocumentSet.Classes(trainRows.Select(r => r.Label), config.NumClasses, trainPath);
         train = DocumentSet.Pack(trainRows, Classes, config.MaxLength, trainPath);
-        eval = new Lazy<PackedSequences>(() => config.EvalSplit == "validation"
+        eval = new Lazy<PackedSequences>(() => config.EvalSplit == EvalSplit.Validation
             ? DocumentSet.Pack(validationRows, Classes, config.MaxLength, trainPath)
             : DocumentSet.Pack(DocumentSet.ReadRows(testPath), Classes, config.MaxLength, testPath));
         Spec = new TaskSpec(DocumentSet.VocabSize, 0, TaskOutput.Classification, Classes.Count, Causal: false, MaxLength: config.MaxLength);

@@ -18,12 +18,12 @@ public sealed class ImageClassificationTask : DatasetTask
 {
     private readonly string name;
     private readonly string folder;
-    private readonly string format;
+    private readonly ImageFormat format;
     private readonly int patchSize;
     private readonly int dataSeed;
     private readonly double validationFraction;
     private readonly bool useValidation;
-    private readonly string augment;
+    private readonly ImageAugment augment;
     private readonly Lazy<(ImageSet Images, int[] Train, int[] Validation, ImageSequencer Sequencer)> train;
     private readonly Lazy<ImageSet> test;
 
@@ -34,7 +34,7 @@ public sealed class ImageClassificationTask : DatasetTask
         patchSize = config.PatchSize;
         dataSeed = config.DataSeed;
         validationFraction = config.ValidationFraction;
-        useValidation = config.EvalSplit == "validation";
+        useValidation = config.EvalSplit == EvalSplit.Validation;
         augment = config.Augment;
         if (useValidation && validationFraction == 0)
             throw new ConfigException("'task.eval_split' = \"validation\" needs 'task.validation_fraction' > 0");
@@ -71,7 +71,7 @@ public sealed class ImageClassificationTask : DatasetTask
 
     protected override Batch CollateTrain(long step, IReadOnlyList<int> indices, Device device)
     {
-        if (augment == "none") return Collate(false, indices, device);
+        if (augment == ImageAugment.None) return Collate(false, indices, device);
         var (images, trainIndex, _, sequencer) = train.Value;
         // Its own stream per step, apart from the epoch order's streams, so augmentation is deterministic in (seed, step).
         var random = new SeededRandom(Seed ^ 0xA06, step);

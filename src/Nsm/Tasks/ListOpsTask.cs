@@ -3,6 +3,9 @@ using Nsm.Core;
 using Nsm.Data;
 using Nsm.Data.ListOps;
 
+
+
+
 namespace Nsm.Tasks;
 
 /// <summary>
@@ -21,7 +24,7 @@ public sealed class ListOpsTask : SequenceClassificationTask
     {
         if (config.MaxLength - config.MinLength < 2)
             throw new ConfigException($"'task.max_length' = {config.MaxLength} must exceed 'task.min_length' = {config.MinLength} by at least 2 (ListOps keeps min_length < length < max_length)");
-        useValidation = config.EvalSplit == "validation";
+        useValidation = config.EvalSplit == EvalSplit.Validation;
         data = new Lazy<ListOpsDataset>(() => ListOpsDataset.Generate(config.DataSeed, config.NumTrain, config.EvalExamples, config.EvalExamples,
             config.MinLength, config.MaxLength, config.MaxDepth, config.MaxArgs));
         Spec = new TaskSpec(ListOpsVocabulary.Size, 0, TaskOutput.Classification, 10, Causal: false, MaxLength: config.MaxLength - 1);

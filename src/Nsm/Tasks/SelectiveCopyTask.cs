@@ -2,6 +2,9 @@ using Nsm.Config;
 using Nsm.Core;
 using Nsm.Data;
 
+
+
+
 namespace Nsm.Tasks;
 
 /// <summary>

@@ -2,6 +2,9 @@ using Nsm.Config;
 using Nsm.Core;
 using Nsm.Data.Text;
 
+
+
+
 namespace Nsm.Tasks;
 
 /// <summary>Builds the text language-modelling tasks from configuration.</summary>
@@ -44,7 +47,7 @@ public static class TextTasks
         if (folder.Length == 0) throw new ConfigException("'task.data_path' must name a WikiText folder (wiki.train.tokens, wiki.valid.tokens, wiki.test.tokens)");
         if (!Directory.Exists(folder)) throw new ConfigException($"'task.data_path' = \"{folder}\" is not a folder (expected wiki.train.tokens, wiki.valid.tokens, wiki.test.tokens)");
         var trainPath = WikiFile(folder, "train");
-        var evalPath = WikiFile(folder, config.EvalSplit == "test" ? "test" : "valid");
+        var evalPath = WikiFile(folder, config.EvalSplit == EvalSplit.Test ? "test" : "valid");
         var trainOriginal = SubwordVocabulary.EncodeOriginal(TextFiles.ReadLines(trainPath)).ToArray();
         if (trainOriginal.Length == 0) throw new InvalidDataException($"{trainPath}: empty");
         var vocabulary = config.CompactVocab ? SubwordVocabulary.Compact(trainOriginal) : SubwordVocabulary.Full();

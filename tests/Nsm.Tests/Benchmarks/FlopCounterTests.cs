@@ -3,6 +3,9 @@ using Nsm.Config;
 using Nsm.Core;
 using Nsm.Registry;
 
+
+
+
 namespace Nsm.Tests.Benchmarks;
 
 public sealed class FlopCounterTests

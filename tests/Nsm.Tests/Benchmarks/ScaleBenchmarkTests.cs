@@ -4,6 +4,9 @@ using Nsm.Models;
 using Nsm.Registry;
 using Nsm.Tests.Support;
 
+
+
+
 namespace Nsm.Tests.Benchmarks;
 
 public sealed class ScaleBenchmarkTests

@@ -1,5 +1,8 @@
 using Nsm.Benchmarks;
 
+
+
+
 namespace Nsm.Tests.Benchmarks;
 
 public sealed class StatisticsTests

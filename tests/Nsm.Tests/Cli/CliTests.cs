@@ -1,6 +1,9 @@
 using Nsm.Cli;
 using Nsm.Tests.Support;
 
+
+
+
 namespace Nsm.Tests.Cli;
 
 public sealed class CliTests

@@ -130,22 +130,22 @@ public sealed class ImageDataTests
         // One 4x4 grey image with pixel (y, x) = 4 * y + x, identity scaling (mean 0, std 1/255).
         var pixels = Enumerable.Range(0, 16).Select(i => (byte)i).ToArray();
         var set = new ImageSet(pixels, [3], 1, 4, 4);
-        Tensor Inputs(string format, int patch = 2)
+        Tensor Inputs(ImageFormat format, int patch = 2)
         {
             var sequencer = new ImageSequencer(format, patch, 1, 4, 4, [0f], [1f / 255f]);
             return sequencer.Collate(set, [0], CPU).Inputs;
         }
         using var scope = NewDisposeScope();
-        Assert.Equal(Enumerable.Range(0, 16).Select(i => (long)i), Inputs("pixels").data<long>().ToArray());
-        Assert.Equal([1L, 16, 1], Inputs("pixel_features").shape);
-        var rows = Inputs("rows");
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => (long)i), Inputs(ImageFormat.Pixels).data<long>().ToArray());
+        Assert.Equal([1L, 16, 1], Inputs(ImageFormat.PixelFeatures).shape);
+        var rows = Inputs(ImageFormat.Rows);
         Assert.Equal([1L, 4, 4], rows.shape);
         Assert.Equal(new float[] { 4, 5, 6, 7 }, rows[0, 1].data<float>().ToArray(), new FloatClose());
-        var patches = Inputs("patches");
+        var patches = Inputs(ImageFormat.Patches);
         Assert.Equal([1L, 4, 4], patches.shape);
         // Patch 1 is the top-right 2x2 square: (0,2) (0,3) (1,2) (1,3).
         Assert.Equal(new float[] { 2, 3, 6, 7 }, patches[0, 1].data<float>().ToArray(), new FloatClose());
-        Assert.Throws<ConfigException>(() => Inputs("patches", patch: 3));
+        Assert.Throws<ConfigException>(() => Inputs(ImageFormat.Patches, patch: 3));
     }
 
     [Fact]
@@ -155,9 +155,9 @@ public sealed class ImageDataTests
         pixels[0] = 100; pixels[4] = 200; pixels[8] = 50;     // pixel 0: R 100, G 200, B 50
         var set = new ImageSet(pixels, [0], 3, 2, 2);
         using var scope = NewDisposeScope();
-        var grey = new ImageSequencer("pixels", 1, 3, 2, 2, [0, 0, 0], [1, 1, 1]).Collate(set, [0], CPU).Inputs;
+        var grey = new ImageSequencer(ImageFormat.Pixels, 1, 3, 2, 2, [0, 0, 0], [1, 1, 1]).Collate(set, [0], CPU).Inputs;
         Assert.Equal((long)Math.Round(0.2989 * 100 + 0.5870 * 200 + 0.1140 * 50), grey[0, 0].item<long>());
-        var features = new ImageSequencer("pixel_features", 1, 3, 2, 2, [0, 0, 0], [1f / 255, 1f / 255, 1f / 255]).Collate(set, [0], CPU).Inputs;
+        var features = new ImageSequencer(ImageFormat.PixelFeatures, 1, 3, 2, 2, [0, 0, 0], [1f / 255, 1f / 255, 1f / 255]).Collate(set, [0], CPU).Inputs;
         Assert.Equal(new float[] { 100, 200, 50 }, features[0, 0].data<float>().ToArray(), new FloatClose());
     }
 
@@ -193,16 +193,16 @@ public sealed class ImageDataTests
     {
         var pixels = Enumerable.Range(0, 16).Select(i => (byte)(i + 1)).ToArray();   // pixel (y, x) = 4y + x + 1
         var set = new ImageSet(pixels, [3], 1, 4, 4);
-        var sequencer = new ImageSequencer("pixels", 1, 1, 4, 4, [0f], [1f]);
+        var sequencer = new ImageSequencer(ImageFormat.Pixels, 1, 1, 4, 4, [0f], [1f]);
         using var scope = NewDisposeScope();
         var seen = new HashSet<string>();
         for (var s = 0; s < 40; s++)
         {
-            var image = sequencer.Collate(set, [0], CPU, "flip", new SeededRandom(1, s)).Inputs.data<long>().ToArray();
+            var image = sequencer.Collate(set, [0], CPU, ImageAugment.Flip, new SeededRandom(1, s)).Inputs.data<long>().ToArray();
             var row0 = image[..4];
             Assert.True(row0.SequenceEqual([1L, 2, 3, 4]) || row0.SequenceEqual([4L, 3, 2, 1]), string.Join(",", row0));
             seen.Add(string.Join(",", image));
-            var shifted = sequencer.Collate(set, [0], CPU, "shift_flip", new SeededRandom(1, s)).Inputs.data<long>().ToArray();
+            var shifted = sequencer.Collate(set, [0], CPU, ImageAugment.ShiftFlip, new SeededRandom(1, s)).Inputs.data<long>().ToArray();
             // A shift by at most 2 keeps at least a 2x2 block of the image and blanks the rest.
             Assert.InRange(shifted.Count(v => v != 0), 4, 16);
         }

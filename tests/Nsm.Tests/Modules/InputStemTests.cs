@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Nsm.Config;
 using Nsm.Core;
 using Nsm.Data.Images;
 using Nsm.Modules;
@@ -18,15 +19,15 @@ public sealed class InputStemTests
         return new ImageSet(pixels, [1, 2], 3, 6, 6);
     }
 
-    static Tensor Inputs(string format, int patch) =>
+    static Tensor Inputs(ImageFormat format, int patch) =>
         new ImageSequencer(format, patch, 3, 6, 6, [0, 0, 0], [1, 1, 1]).Collate(Images(), [0, 1], CPU).Inputs;
 
     [Fact]
     public void UnpatchifyRebuildsTheImageTheSequencerCut()
     {
-        var image = Inputs("pixel_features", 1)                     // (B, H*W, C), row-major pixels
+        var image = Inputs(ImageFormat.PixelFeatures, 1)                     // (B, H*W, C), row-major pixels
             .reshape(2, 6, 6, 3).permute(0, 3, 1, 2);               // (B, C, H, W)
-        var rebuilt = ConvPatchStem.Unpatchify(Inputs("patches", 3), Grid);
+        var rebuilt = ConvPatchStem.Unpatchify(Inputs(ImageFormat.Patches, 3), Grid);
         Assert.Equal(new long[] { 2, 3, 6, 6 }, rebuilt.shape);
         Assert.True(rebuilt.equal(image).all().item<bool>(), "unpatchified patches differ from the image");
     }
@@ -37,7 +38,7 @@ public sealed class InputStemTests
         manual_seed(3);
         var stem = new ConvPatchStem(Grid, channels: 4, dim: 5);
         var parameters = stem.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        var image = Inputs("pixel_features", 1).reshape(2, 6, 6, 3).permute(0, 3, 1, 2);
+        var image = Inputs(ImageFormat.PixelFeatures, 1).reshape(2, 6, 6, 3).permute(0, 3, 1, 2);
         // Reference: 3x3 convolution and GELU on the whole image, then each patch of the feature
         // map (row-major over the grid) dotted with the projection weights.
         var features = nn.functional.gelu(nn.functional.conv2d(image, parameters["conv.weight"], parameters["conv.bias"], padding: [1, 1]));
@@ -50,7 +51,7 @@ public sealed class InputStemTests
                 tokens.Add(einsum("bsyx,dsyx->bd", patch, w) + parameters["patchify.bias"]);
             }
         var expected = stack(tokens, 1);                            // (B, N, d)
-        TensorAssert.Close(expected, stem.forward(Inputs("patches", 3)), what: "conv stem");
+        TensorAssert.Close(expected, stem.forward(Inputs(ImageFormat.Patches, 3)), what: "conv stem");
     }
 
     [Fact]
@@ -58,7 +59,7 @@ public sealed class InputStemTests
     {
         manual_seed(4);
         var stem = new ConvPatchStem(Grid, channels: 4, dim: 5);
-        var patches = Inputs("patches", 3);
+        var patches = Inputs(ImageFormat.Patches, 3);
         var image = ConvPatchStem.Unpatchify(patches, Grid).clone();
         image[0, 0, 2, 1] += 1.0f;                                  // bottom row of patch (0, 0): the 3x3 kernel reaches patch (1, 0)
         var moved = image.reshape(2, 3, 2, 3, 2, 3).permute(0, 2, 4, 3, 5, 1).reshape(2, 4, 27);
@@ -74,11 +75,11 @@ public sealed class InputStemTests
     {
         var tokens = new TaskSpec(10, 0, TaskOutput.Classification, 2, Causal: false, MaxLength: 8);
         var rows = new TaskSpec(0, 6, TaskOutput.Classification, 2, Causal: false, MaxLength: 6);
-        Assert.Contains("image patch inputs", Assert.Throws<ConfigException>(() => new InputEmbedding(tokens, 8, "conv")).Message);
-        Assert.Contains("image patch inputs", Assert.Throws<ConfigException>(() => new InputEmbedding(rows, 8, "conv")).Message);
+        Assert.Contains("image patch inputs", Assert.Throws<ConfigException>(() => new InputEmbedding(tokens, 8, InputStem.Conv)).Message);
+        Assert.Contains("image patch inputs", Assert.Throws<ConfigException>(() => new InputEmbedding(rows, 8, InputStem.Conv)).Message);
         var patches = rows with { InputFeatures = 27, MaxLength = 4, Patches = Grid };
-        var embed = new InputEmbedding(patches, 8, "conv", 4);
-        Assert.Equal(new long[] { 2, 4, 8 }, embed.forward(Inputs("patches", 3)).shape);
+        var embed = new InputEmbedding(patches, 8, InputStem.Conv, 4);
+        Assert.Equal(new long[] { 2, 4, 8 }, embed.forward(Inputs(ImageFormat.Patches, 3)).shape);
         Assert.Contains("(B, 4, 27)", Assert.Throws<ArgumentException>(() => embed.forward(zeros(2, 3, 27))).Message);
     }
 }

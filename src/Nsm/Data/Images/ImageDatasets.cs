@@ -1,5 +1,8 @@
 using Nsm.Core;
 
+
+
+
 namespace Nsm.Data.Images;
 
 /// <summary>

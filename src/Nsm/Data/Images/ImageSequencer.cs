@@ -18,17 +18,14 @@ namespace Nsm.Data.Images;
 /// </summary>
 public sealed class ImageSequencer
 {
-    public static readonly string[] Formats = ["pixels", "pixel_features", "rows", "patches"];
-
-    private readonly string format;
+    private readonly ImageFormat format;
     private readonly int patch;
     private readonly int channels, height, width;
     private readonly float[] mean, std;
 
-    public ImageSequencer(string format, int patchSize, int channels, int height, int width, float[] mean, float[] std)
+    public ImageSequencer(ImageFormat format, int patchSize, int channels, int height, int width, float[] mean, float[] std)
     {
-        if (!Formats.Contains(format)) throw new ArgumentException($"unknown image format '{format}'");
-        if (format == "patches" && (height % patchSize != 0 || width % patchSize != 0))
+        if (format == ImageFormat.Patches && (height % patchSize != 0 || width % patchSize != 0))
             throw new ConfigException($"'task.patch_size' = {patchSize} must divide the image size {height}x{width}");
         this.format = format;
         patch = patchSize;
@@ -42,25 +39,25 @@ public sealed class ImageSequencer
     /// <summary>Sequence length (steps per image).</summary>
     public int Length => format switch
     {
-        "rows" => height,
-        "patches" => height / patch * (width / patch),
+        ImageFormat.Rows => height,
+        ImageFormat.Patches => height / patch * (width / patch),
         _ => height * width,
     };
 
     /// <summary>Features per step; 0 for pixel tokens.</summary>
     public int Features => format switch
     {
-        "pixels" => 0,
-        "pixel_features" => channels,
-        "rows" => width * channels,
+        ImageFormat.Pixels => 0,
+        ImageFormat.PixelFeatures => channels,
+        ImageFormat.Rows => width * channels,
         _ => patch * patch * channels,
     };
 
     /// <summary>How the patches tile the image for format "patches"; null for the other formats.</summary>
-    public PatchGrid? Patches => format == "patches" ? new(channels, height / patch, width / patch, patch) : null;
+    public PatchGrid? Patches => format == ImageFormat.Patches ? new(channels, height / patch, width / patch, patch) : null;
 
     /// <summary>Token vocabulary (256 grey levels) for pixel tokens; 0 for features.</summary>
-    public int VocabSize => format == "pixels" ? 256 : 0;
+    public int VocabSize => format == ImageFormat.Pixels ? 256 : 0;
 
     /// <summary>
     /// Inputs (see the class summary) and int64 labels (B) of the chosen images. With
@@ -68,18 +65,18 @@ public sealed class ImageSequencer
     /// "shift_flip" also moves it by up to <see cref="MaxShift"/> pixels each way (uncovered pixels
     /// become 0), drawing from <paramref name="random"/>.
     /// </summary>
-    public Batch Collate(ImageSet set, IReadOnlyList<int> indices, Device device, string augment = "none", SeededRandom? random = null)
+    public Batch Collate(ImageSet set, IReadOnlyList<int> indices, Device device, ImageAugment augment = ImageAugment.None, SeededRandom? random = null)
     {
-        if (augment != "none")
+        if (augment != ImageAugment.None)
         {
             ArgumentNullException.ThrowIfNull(random);
-            set = Augment(set, indices, augment == "shift_flip", random);
+            set = Augment(set, indices, augment == ImageAugment.ShiftFlip, random);
             indices = Enumerable.Range(0, indices.Count).ToArray();
         }
         var b = indices.Count;
         var labels = indices.Select(i => (long)set.Labels[i]).ToArray();
         Tensor inputs;
-        if (format == "pixels")
+        if (format == ImageFormat.Pixels)
         {
             var tokens = new long[b * height * width];
             for (var i = 0; i < b; i++) Grey(set.Image(indices[i]), tokens.AsSpan(i * height * width, height * width));
@@ -142,11 +139,11 @@ public sealed class ImageSequencer
         var k = 0;
         switch (format)
         {
-            case "pixel_features":
+            case ImageFormat.PixelFeatures:
                 for (var i = 0; i < plane; i++)
                     for (var c = 0; c < channels; c++) output[k++] = Scale(image[c * plane + i], c);
                 break;
-            case "rows":
+            case ImageFormat.Rows:
                 for (var y = 0; y < height; y++)
                     for (var x = 0; x < width; x++)
                         for (var c = 0; c < channels; c++) output[k++] = Scale(image[c * plane + y * width + x], c);

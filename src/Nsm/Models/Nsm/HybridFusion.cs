@@ -1,7 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using Nsm.Core;
+using Nsm.Config;
 using Nsm.Ops;
 
 namespace Nsm.Models.Nsm;
@@ -20,17 +20,16 @@ public sealed class HybridFusion : nn.Module
     private readonly Linear? gate_proj;
     private readonly long numHeads;
 
-    public HybridFusion(long dim, long numHeads, string fusion) : base(nameof(HybridFusion))
+    public HybridFusion(long dim, long numHeads, NsmFusion fusion) : base(nameof(HybridFusion))
     {
         this.numHeads = numHeads;
         Mode = fusion;
-        if (fusion == "gated") gate_proj = nn.Linear(dim, dim);
-        else if (fusion != "joint") throw new ConfigException($"'model.fusion' = \"{fusion}\" is not allowed; allowed: joint, gated");
+        if (fusion == NsmFusion.Gated) gate_proj = nn.Linear(dim, dim);
         RegisterComponents();
     }
 
-    /// <summary>"joint" or "gated".</summary>
-    public string Mode { get; }
+    /// <summary>Joint or gated.</summary>
+    public NsmFusion Mode { get; }
 
     /// <summary>
     /// h: (B, n, d) the normed tokens (for the gate); local: outputs (B, h, n, hd) and

@@ -92,17 +92,17 @@ public sealed class NsmLayer : nn.Module
         if (takesLowerSlots) cross_norm = new RmsNorm(dim);
         writer = config.Router switch
         {
-            "token" => new TokenRouter(dim, capacity, config.RouterHeads, config.RouterTemperature, config.RouterTopK, config.RouterNull),
-            "slot" => new SlotRouter(dim, config.RouterHeads, config.RouterNull),
-            _ => throw new ConfigException($"'model.router' = \"{config.Router}\" is not allowed; allowed: token, slot"),
+            NsmRouter.Token => new TokenRouter(dim, capacity, config.RouterHeads, config.RouterTemperature, config.RouterTopK, config.RouterNull),
+            NsmRouter.Slot => new SlotRouter(dim, config.RouterHeads, config.RouterNull),
+            _ => throw new ArgumentOutOfRangeException(nameof(config), config.Router, "model.router"),
         };
         propagator = StatePropagator.Create(config.Propagator, dim);
         communication = config.Communication switch
         {
-            "none" => null,
-            "dense" => new StateCommunication(dim, numHeads, 0, StateFfnHidden(config)),
-            "topk" => new StateCommunication(dim, numHeads, config.CommunicationTopK, StateFfnHidden(config)),
-            _ => throw new ConfigException($"'model.communication' = \"{config.Communication}\" is not allowed; allowed: none, dense, topk"),
+            NsmCommunication.None => null,
+            NsmCommunication.Dense => new StateCommunication(dim, numHeads, 0, StateFfnHidden(config)),
+            NsmCommunication.TopK => new StateCommunication(dim, numHeads, config.CommunicationTopK, StateFfnHidden(config)),
+            _ => throw new ArgumentOutOfRangeException(nameof(config), config.Communication, "model.communication"),
         };
         manager = new StateManager(capacity, active, dim, config.ImportanceInit);
         RegisterComponents();

@@ -30,11 +30,11 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
     public NsmModel(ModelConfig config, TaskSpec spec) : base(nameof(NsmModel), spec)
     {
         this.config = config;
-        if (config.CommunicationTopK > NsmLayer.SlotCounts(config).Capacity && config.Communication == "topk")
+        if (config.CommunicationTopK > NsmLayer.SlotCounts(config).Capacity && config.Communication == NsmCommunication.TopK)
             throw new ConfigException($"'model.communication_top_k' = {config.CommunicationTopK} exceeds the slots per layer ({NsmLayer.SlotCounts(config).Capacity}); use communication = \"dense\" or a smaller k");
         if (config.RouterTopK > NsmLayer.SlotCounts(config).Capacity)
             throw new ConfigException($"'model.router_top_k' = {config.RouterTopK} exceeds the slots per layer ({NsmLayer.SlotCounts(config).Capacity})");
-        if (config.RouterTopK > 0 && config.Router != "token")
+        if (config.RouterTopK > 0 && config.Router != NsmRouter.Token)
             throw new ConfigException("'model.router_top_k' applies to router = \"token\" only; set it to 0 or use the token router");
         embed = new InputEmbedding(spec, config.DModel, config.InputStem, config.StemChannels);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers)
@@ -138,7 +138,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
 
     /// <summary>Bytes of the slot tensors (and LSTM cells) of a streaming state for a batch: the part pruning shrinks.</summary>
     public long SlotStateBytes(long batchSize) =>
-        layers.Sum(l => batchSize * l.Manager.Capacity * config.DModel * sizeof(float) * (config.Propagator == "lstm" ? 2L : 1L));
+        layers.Sum(l => batchSize * l.Manager.Capacity * config.DModel * sizeof(float) * (config.Propagator == NsmPropagator.Lstm ? 2L : 1L));
 
     /// <summary>
     /// Largest size in bytes a streaming state reaches for a batch, at any context length:

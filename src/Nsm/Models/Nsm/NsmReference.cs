@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Nsm.Config;
 using Nsm.Ops;
 
 namespace Nsm.Models.Nsm;
@@ -64,7 +65,7 @@ public static class NsmReference
                 var visibleKeys = cat(keys.GetRange((int)first, (int)(t - first + 1)), 2);     // (B, h, V, hd)
                 var visibleValues = cat(values.GetRange((int)first, (int)(t - first + 1)), 2);
                 var localLogits = local.Rotary.Apply(qt, t).matmul(visibleKeys.transpose(-1, -2)) * scale;  // (B, h, 1, V)
-                if (layer.Fusion.Mode == "joint")
+                if (layer.Fusion.Mode == NsmFusion.Joint)
                 {
                     var weights = cat([localLogits, stateLogits], -1).softmax(-1);
                     var v = visibleKeys.shape[2];

@@ -1,6 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using Nsm.Core;
+using Nsm.Config;
 
 namespace Nsm.Models.Nsm;
 
@@ -26,12 +26,12 @@ public abstract class StatePropagator : nn.Module
     public abstract (Tensor Slots, Tensor? Cells) Update(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass);
 
     /// <summary>Builds the rule named by model.propagator.</summary>
-    public static StatePropagator Create(string kind, long dim) => kind switch
+    public static StatePropagator Create(NsmPropagator kind, long dim) => kind switch
     {
-        "gru" => new GruPropagator(dim),
-        "lstm" => new LstmPropagator(dim),
-        "linear" => new LinearPropagator(dim),
-        _ => throw new ConfigException($"'model.propagator' = \"{kind}\" is not allowed; allowed: gru, lstm, linear"),
+        NsmPropagator.Gru => new GruPropagator(dim),
+        NsmPropagator.Lstm => new LstmPropagator(dim),
+        NsmPropagator.Linear => new LinearPropagator(dim),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "model.propagator"),
     };
 
     /// <summary>Write gate g = 1 - exp(-m): 0 without writes, towards 1 with a lot of write mass.</summary>

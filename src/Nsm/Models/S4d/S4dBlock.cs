@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Nsm.Config;
 
 namespace Nsm.Models.S4d;
 
@@ -14,7 +15,7 @@ public sealed class S4dBlock : nn.Module<Tensor, Tensor>
     private readonly S4dLayer s4d;
     private readonly Dropout dropout;
 
-    public S4dBlock(long dim, long stateSize, string init, double dtMin, double dtMax, double dropoutRate) : base(nameof(S4dBlock))
+    public S4dBlock(long dim, long stateSize, S4dInit init, double dtMin, double dtMax, double dropoutRate) : base(nameof(S4dBlock))
     {
         norm = nn.LayerNorm(dim);
         s4d = new S4dLayer(dim, stateSize, init, dtMin, dtMax, dropoutRate);

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Nsm.Config;
 using Nsm.Core;
 
 namespace Nsm.Models.S4d;
@@ -30,11 +31,11 @@ public sealed class S4dLayer : nn.Module<Tensor, Tensor>
 
     /// <param name="dim">H, the model width (one SSM per channel).</param>
     /// <param name="stateSize">N; the layer keeps N/2 complex modes per channel.</param>
-    /// <param name="init">"lin" (S4D-Lin: A_n = -1/2 + i pi n) or "inv" (S4D-Inv: A_n = -1/2 + i N/pi (N/(2n+1) - 1)).</param>
+    /// <param name="init">Lin (S4D-Lin: A_n = -1/2 + i pi n) or Inv (S4D-Inv: A_n = -1/2 + i N/pi (N/(2n+1) - 1)).</param>
     /// <param name="dtMin">Smallest initial step (log-uniform).</param>
     /// <param name="dtMax">Largest initial step.</param>
     /// <param name="dropoutRate">Dropout after the activation.</param>
-    public S4dLayer(long dim, long stateSize, string init, double dtMin, double dtMax, double dropoutRate) : base(nameof(S4dLayer))
+    public S4dLayer(long dim, long stateSize, S4dInit init, double dtMin, double dtMax, double dropoutRate) : base(nameof(S4dLayer))
     {
         if (stateSize < 2 || stateSize % 2 != 0)
             throw new ConfigException($"'model.state_size' = {stateSize} must be even and at least 2 for s4d (the state is N/2 complex conjugate pairs)");
@@ -47,9 +48,9 @@ public sealed class S4dLayer : nn.Module<Tensor, Tensor>
         var n = arange(modes, dtype: ScalarType.Float32);
         var imag = init switch
         {
-            "lin" => n * Math.PI,
-            "inv" => (stateSize / (2 * n + 1) - 1) * (stateSize / Math.PI),
-            _ => throw new ConfigException($"'model.s4d_init' = \"{init}\" is not allowed; allowed: lin, inv"),
+            S4dInit.Lin => n * Math.PI,
+            S4dInit.Inv => (stateSize / (2 * n + 1) - 1) * (stateSize / Math.PI),
+            _ => throw new ArgumentOutOfRangeException(nameof(init), init, "model.s4d_init"),
         };
         a_imag = nn.Parameter(imag.repeat(dim));
         d = nn.Parameter(randn(dim));

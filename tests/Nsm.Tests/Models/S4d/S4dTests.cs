@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Nsm.Config;
 using Nsm.Core;
 using Nsm.Models.S4d;
 using Nsm.Tests.Support;
@@ -8,10 +9,10 @@ namespace Nsm.Tests.Models.S4d;
 public sealed class S4dTests : SingleThreadTest
 {
     [Theory]
-    [InlineData("lin", 63)]
-    [InlineData("lin", 100)]
-    [InlineData("inv", 63)]
-    public void ConvolutionAgreesWithRecurrenceOnOutputsAndGradients(string init, int length)
+    [InlineData(S4dInit.Lin, 63)]
+    [InlineData(S4dInit.Lin, 100)]
+    [InlineData(S4dInit.Inv, 63)]
+    public void ConvolutionAgreesWithRecurrenceOnOutputsAndGradients(S4dInit init, int length)
     {
         manual_seed(41);
         using var layer = new S4dLayer(6, 8, init, 0.001, 0.1, 0);
@@ -47,8 +48,8 @@ public sealed class S4dTests : SingleThreadTest
     [Fact]
     public void InitialisationsFollowThePaper()
     {
-        using var lin = new S4dLayer(3, 8, "lin", 0.001, 0.1, 0);
-        using var inv = new S4dLayer(3, 8, "inv", 0.001, 0.1, 0);
+        using var lin = new S4dLayer(3, 8, S4dInit.Lin, 0.001, 0.1, 0);
+        using var inv = new S4dLayer(3, 8, S4dInit.Inv, 0.001, 0.1, 0);
         float[] Imag(S4dLayer layer) => layer.named_parameters().Single(p => p.name == "a_imag").parameter.data<float>().ToArray();
         float[] RealLog(S4dLayer layer) => layer.named_parameters().Single(p => p.name == "log_a_real").parameter.data<float>().ToArray();
         // S4D-Lin: A_n = -1/2 + i pi n; S4D-Inv: A_n = -1/2 + i N/pi (N/(2n+1) - 1), N = 8, n = 0..3, per channel.
