@@ -5,7 +5,7 @@ using Nsm.Benchmarks;
 
 namespace Nsm.Cli.Commands;
 
-/// <summary><c>nsm bench</c>: tasks x models at equal parameter and training budgets (src/Nsm/Benchmarks).</summary>
+/// <summary><c>nsm bench</c>: tasks x models at equal parameter and training budgets (src/Nsm.Benchmarks).</summary>
 public static class BenchCommand
 {
     public const string Usage = "nsm bench [--quick] [--presets a,b] [--models a,b] [--seeds 1,2] [--max-seconds S] [--set key=value ...] [--no-match] [--out DIR]";

@@ -6,7 +6,7 @@ using Nsm.Registry;
 
 namespace Nsm.Cli.Commands;
 
-/// <summary><c>nsm scale</c>: throughput, memory and generation cost against sequence length (src/Nsm/Benchmarks).</summary>
+/// <summary><c>nsm scale</c>: throughput, memory and generation cost against sequence length (src/Nsm.Benchmarks).</summary>
 public static class ScaleCommand
 {
     public const string Usage = "nsm scale [--quick] [--layer] [--models a,b] [--lengths 256,1k,...] [--contexts 1k,16k,64k] [--modes train,infer,generate] [--budget SEC] [--out DIR] (see docs/benchmarks.md)";

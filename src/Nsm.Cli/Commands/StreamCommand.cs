@@ -5,7 +5,7 @@ using Nsm.Benchmarks;
 
 namespace Nsm.Cli.Commands;
 
-/// <summary><c>nsm stream</c>: memory while a million tokens stream through a model (src/Nsm/Benchmarks).</summary>
+/// <summary><c>nsm stream</c>: memory while a million tokens stream through a model (src/Nsm.Benchmarks).</summary>
 public static class StreamCommand
 {
     public const string Usage = "nsm stream [--quick] [--model nsm] [--tokens 1000000] [--piece 2048] [--every 100000] [--out DIR]";

@@ -5,7 +5,7 @@ namespace Nsm.Config;
 
 /// <summary>
 /// Settings of the Neural State Machine family (<c>model.kind = "nsm"</c>); see docs/nsm.md and
-/// the design in nsm-architecture.md. Other model kinds ignore them.
+/// the design in docs/design.md. Other model kinds ignore them.
 /// </summary>
 public sealed partial record ModelConfig
 {
