@@ -71,6 +71,8 @@ public sealed class FlopEstimatePinTests
         Assert.Equal(dense, flops.Dense);
         Assert.Equal(mixing, flops.Mixing);
         Assert.Equal(Formulas[config.Kind], flops.Method);
+        // The benchmarks' counter only passes on the model's own estimate.
+        Assert.Equal(flops, model.EstimateFlops(seqLen));
     }
 
     [Fact]
@@ -78,5 +80,16 @@ public sealed class FlopEstimatePinTests
     {
         Assert.Equal(Formulas.OrderBy(kv => kv.Key, StringComparer.Ordinal), FlopCounter.Formulas.OrderBy(kv => kv.Key, StringComparer.Ordinal));
         Assert.Equal(ModelRegistry.Kinds, Formulas.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(Formulas.OrderBy(kv => kv.Key, StringComparer.Ordinal), ModelRegistry.FlopFormulas.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void TheCounterRefusesAConfigOfAnotherKind()
+    {
+        var config = ConfigLoader.FromOverrides(["model.kind=transformer", "model.d_model=16", "model.num_layers=1", "model.num_heads=2"]).Model;
+        using var model = ModelRegistry.Create(config, Specs["lm"]);
+        var error = Assert.Throws<ArgumentException>(() => FlopCounter.Estimate(model, config with { Kind = "nsm" }, 8));
+        Assert.Contains("TransformerModel", error.Message);
+        Assert.Throws<ArgumentException>(() => FlopCounter.Estimate(model, config with { Kind = "unregistered" }, 8));
     }
 }
