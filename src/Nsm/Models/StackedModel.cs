@@ -29,7 +29,7 @@ public abstract class StackedModel<TBlock> : SequenceModel, IStreamingModel wher
     /// <param name="blocks">Builds the blocks (called after the embedding is made).</param>
     /// <param name="finalNorm">Builds the final norm (called after the blocks).</param>
     protected StackedModel(string name, ModelConfig config, TaskSpec spec, Func<IEnumerable<TBlock>> blocks, Func<nn.Module<Tensor, Tensor>> finalNorm)
-        : base(name, spec)
+        : base(name, spec, config.DModel)
     {
         embed = new InputEmbedding(spec, config.DModel, config.InputStem, config.StemChannels);
         layers = nn.ModuleList(blocks().ToArray());

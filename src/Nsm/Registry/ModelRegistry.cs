@@ -17,26 +17,36 @@ namespace Nsm.Registry;
 /// <summary>Every model kind selectable by <c>model.kind</c>, and how to build it.</summary>
 public static class ModelRegistry
 {
-    private static readonly Dictionary<string, Func<ModelConfig, TaskSpec, SequenceModel>> Builders = new()
+    /// <summary>How to build a kind, and the text of its FLOP formula (null: it counts dense weights only).</summary>
+    private sealed record Entry(Func<ModelConfig, TaskSpec, SequenceModel> Build, string? FlopFormula);
+
+    private static readonly Dictionary<string, Entry> Entries = new()
     {
-        ["transformer"] = (c, s) => new TransformerModel(c, s),
-        ["nsm"] = (c, s) => new NsmModel(c, s),
-        ["lstm"] = (c, s) => new LstmModel(c, s),
-        ["rwkv"] = (c, s) => new RwkvModel(c, s),
-        ["s4d"] = (c, s) => new S4dModel(c, s),
-        ["mamba"] = (c, s) => new MambaModel(c, s),
-        ["linformer"] = (c, s) => new LinformerModel(c, s),
+        ["transformer"] = new((c, s) => new TransformerModel(c, s), TransformerModel.FlopFormula),
+        ["nsm"] = new((c, s) => new NsmModel(c, s), NsmModel.FlopFormula),
+        ["lstm"] = new((c, s) => new LstmModel(c, s), LstmModel.FlopFormula),
+        ["rwkv"] = new((c, s) => new RwkvModel(c, s), RwkvModel.FlopFormula),
+        ["s4d"] = new((c, s) => new S4dModel(c, s), S4dModel.FlopFormula),
+        ["mamba"] = new((c, s) => new MambaModel(c, s), MambaModel.FlopFormula),
+        ["linformer"] = new((c, s) => new LinformerModel(c, s), LinformerModel.FlopFormula),
     };
 
-    public static IEnumerable<string> Kinds => Builders.Keys.Order(StringComparer.Ordinal);
+    public static IEnumerable<string> Kinds => Entries.Keys.Order(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The FLOP formula, in words, of every kind that states one (the Method of its
+    /// <see cref="SequenceModel.EstimateFlops"/>), for reports that list kinds without building them.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> FlopFormulas { get; } =
+        Entries.Where(kv => kv.Value.FlopFormula is not null).ToDictionary(kv => kv.Key, kv => kv.Value.FlopFormula!);
 
     /// <summary>Builds the model named by config.Kind for a task; throws <see cref="ConfigException"/> for unknown kinds.</summary>
     public static SequenceModel Create(ModelConfig config, TaskSpec spec)
     {
-        if (!Builders.TryGetValue(config.Kind, out var build))
+        if (!Entries.TryGetValue(config.Kind, out var entry))
             throw new ConfigException($"'model.kind' = \"{config.Kind}\" is not known; allowed: {string.Join(", ", Kinds)}");
         // model.target_params > 0: pick d_model for the parameter budget (docs/baselines.md).
-        config = ModelSizing.Resolve(config, spec, build);
-        return build(config, spec);
+        config = ModelSizing.Resolve(config, spec, entry.Build);
+        return entry.Build(config, spec);
     }
 }

@@ -15,13 +15,18 @@ namespace Nsm.Models.Linformer;
 /// </summary>
 public sealed class LinformerModel : SequenceModel
 {
+    /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
+    public const string FlopFormula = "dense + L·8·d·k (sequence projections E, F and attention over k keys)";
+
     private readonly InputEmbedding embed;
     private readonly Parameter pos_emb;
     private readonly ModuleList<LinformerBlock> layers;
     private readonly RmsNorm norm_f;
     private readonly OutputHead head;
+    private readonly int numLayers;
+    private readonly int projectedLength;
 
-    public LinformerModel(ModelConfig config, TaskSpec spec) : base(nameof(LinformerModel), spec)
+    public LinformerModel(ModelConfig config, TaskSpec spec) : base(nameof(LinformerModel), spec, config.DModel)
     {
         if (spec.Causal)
             throw new ConfigException("'model.kind' = \"linformer\" is bidirectional (its sequence projection mixes future positions into every key) and cannot run a causal task; use it for classification or other non-causal tasks");
@@ -34,8 +39,20 @@ public sealed class LinformerModel : SequenceModel
             .Select(_ => new LinformerBlock(config.DModel, config.NumHeads, hidden, spec.MaxLength, config.LinformerK, config.Dropout)).ToArray());
         norm_f = new RmsNorm(config.DModel);
         head = new OutputHead(spec, config.DModel, embed, config.TieEmbeddings);
+        numLayers = config.NumLayers;
+        projectedLength = config.LinformerK;
         RegisterComponents();
     }
+
+    /// <summary>
+    /// pos_emb is a lookup; proj_e / proj_f (k x max_len) compress keys and values along the
+    /// sequence: 2 k d per token each. Attention over k projected keys: 4 d k per token. The other
+    /// weights run for every token.
+    /// </summary>
+    public override FlopEstimate EstimateFlops(long seqLen) => new(
+        DenseFlops(name => name.EndsWith("pos_emb", StringComparison.Ordinal) || name.Contains("proj_e") || name.Contains("proj_f") ? 0 : 1),
+        numLayers * 8.0 * DModel * Math.Min(projectedLength, seqLen),
+        FlopFormula);
 
     public override Tensor forward(Tensor input, Tensor? paddingMask)
     {

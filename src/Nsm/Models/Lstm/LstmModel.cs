@@ -15,6 +15,9 @@ namespace Nsm.Models.Lstm;
 /// </summary>
 public sealed class LstmModel : SequenceModel, IStreamingModel
 {
+    /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
+    public const string FlopFormula = "dense (input and recurrent gate matrices, 16d² per layer)";
+
     private readonly InputEmbedding embed;
     private readonly LSTM lstm;
     private readonly Dropout dropout;
@@ -22,7 +25,7 @@ public sealed class LstmModel : SequenceModel, IStreamingModel
     private readonly long dim;
     private readonly long numLayers;
 
-    public LstmModel(ModelConfig config, TaskSpec spec) : base(nameof(LstmModel), spec)
+    public LstmModel(ModelConfig config, TaskSpec spec) : base(nameof(LstmModel), spec, config.DModel)
     {
         dim = config.DModel;
         numLayers = config.NumLayers;
@@ -39,6 +42,9 @@ public sealed class LstmModel : SequenceModel, IStreamingModel
         }
         RegisterComponents();
     }
+
+    /// <summary>weight_ih and weight_hh (4d x d each) are applied at every step: all dense, no mixing term.</summary>
+    public override FlopEstimate EstimateFlops(long seqLen) => new(DenseFlops(), 0, FlopFormula);
 
     public override Tensor forward(Tensor input, Tensor? paddingMask)
     {

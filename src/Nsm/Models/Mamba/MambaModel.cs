@@ -18,13 +18,31 @@ public sealed class MambaModel : StackedModel<MambaBlock>
     /// <summary>State size N when model.state_size is 0 (the paper's default d_state).</summary>
     public const int DefaultStateSize = 16;
 
+    /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
+    public const string FlopFormula = "dense + L·8·d_inner·d_state (selective scan)";
+
+    private readonly int numLayers;
+    private readonly int expand;
+    private readonly int stateSize;
+
     public MambaModel(ModelConfig config, TaskSpec spec) : base(nameof(MambaModel), Checked(config), spec,
         () => Enumerable.Range(0, config.NumLayers).Select(_ => new MambaBlock(
             new MambaMixer(config.DModel, StateSize(config), config.ConvKernel, config.Expand, config.DtRank, config.DtMin, config.DtMax, config.NumLayers, config.ScanChunk),
             config.DModel, config.Dropout)),
         () => new RmsNorm(config.DModel, eps: 1e-5))
     {
+        numLayers = config.NumLayers;
+        expand = config.Expand;
+        stateSize = StateSize(config);
     }
+
+    /// <summary>
+    /// Every weight runs for every token; the depthwise convolution weight (inner, 1, k) is counted
+    /// by the dense rule (2 k per channel). The selective scan per channel and state: exp(dt A),
+    /// dt B x, h = dA h + dB x, C h: 8 operations.
+    /// </summary>
+    public override FlopEstimate EstimateFlops(long seqLen) =>
+        new(DenseFlops(), numLayers * 8.0 * expand * DModel * stateSize, FlopFormula);
 
     private static ModelConfig Checked(ModelConfig config)
     {

@@ -19,6 +19,9 @@ namespace Nsm.Models.Nsm;
 /// </summary>
 public sealed class NsmModel : SequenceModel, IStreamingModel
 {
+    /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
+    public const string FlopFormula = NsmFlops.Formula;
+
     private readonly InputEmbedding embed;
     private readonly ModuleList<NsmLayer> layers;
     private readonly RmsNorm norm_f;
@@ -27,7 +30,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
     private readonly ModelConfig config;
     private long trainingPasses;
 
-    public NsmModel(ModelConfig config, TaskSpec spec) : base(nameof(NsmModel), spec)
+    public NsmModel(ModelConfig config, TaskSpec spec) : base(nameof(NsmModel), spec, config.DModel)
     {
         this.config = config;
         if (config.CommunicationTopK > NsmLayer.SlotCounts(config).Capacity && config.Communication == NsmCommunication.TopK)
@@ -100,6 +103,14 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
             ManageStates();
         return result.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Token-side weights run for every token, slot-side weights for s slots once per chunk (see
+    /// <see cref="NsmFlops"/>); mixing: local attention, slot read and write, slot communication.
+    /// Counts the slot capacity the config gives, max(num_states, max_states).
+    /// </summary>
+    public override FlopEstimate EstimateFlops(long seqLen) => new(
+        DenseFlops(name => NsmFlops.WeightMultiplier(config, Spec, seqLen, name)), NsmFlops.Mixing(config, Spec, seqLen), FlopFormula);
 
     /// <summary>Importance L1 penalty: importance_l1 · sum over layers of the mean sigmoid(theta) of active slots; null when off.</summary>
     public override Tensor? AuxiliaryLoss()

@@ -13,14 +13,25 @@ namespace Nsm.Models.Rwkv;
 /// </summary>
 public sealed class RwkvModel : StackedModel<RwkvBlock>
 {
+    /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
+    public const string FlopFormula = "dense + L·12d (WKV recurrence)";
+
     private readonly long dim;
+    private readonly int numLayers;
 
     public RwkvModel(ModelConfig config, TaskSpec spec) : base(nameof(RwkvModel), config, spec,
         () => Enumerable.Range(0, config.NumLayers).Select(i => new RwkvBlock(config.DModel, i, config.NumLayers, config.ScanChunk, config.Dropout)),
         () => nn.LayerNorm(config.DModel))
     {
         dim = config.DModel;
+        numLayers = config.NumLayers;
     }
+
+    /// <summary>
+    /// Every weight runs for every token. The WKV recurrence per channel: e^(u+k), two products and
+    /// sums for numerator and denominator, a division, and the decayed state updates: 12 operations.
+    /// </summary>
+    public override FlopEstimate EstimateFlops(long seqLen) => new(DenseFlops(), numLayers * 12.0 * DModel, FlopFormula);
 
     protected override Tensor RunBlock(RwkvBlock block, Tensor x, Tensor? paddingMask) => block.forward(x);
 

@@ -16,12 +16,30 @@ public sealed class S4dModel : StackedModel<S4dBlock>
     /// <summary>State size N when model.state_size is 0 (the paper's default).</summary>
     public const int DefaultStateSize = 64;
 
+    /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
+    public const string FlopFormula = "dense + L·d·(4·d_state + 15·log2(2N) + 6) (kernel + FFT convolution)";
+
+    private readonly int numLayers;
+    private readonly int stateSize;
+
     public S4dModel(ModelConfig config, TaskSpec spec) : base(nameof(S4dModel), Checked(config), spec,
         () => Enumerable.Range(0, config.NumLayers).Select(_ => new S4dBlock(
             config.DModel, config.StateSize > 0 ? config.StateSize : DefaultStateSize, config.S4dInit, config.DtMin, config.DtMax, config.Dropout)),
         () => nn.LayerNorm(config.DModel))
     {
+        numLayers = config.NumLayers;
+        stateSize = config.StateSize > 0 ? config.StateSize : DefaultStateSize;
     }
+
+    /// <summary>
+    /// C (H, N/2, 2) builds the kernel, not a per-token matmul: it is counted in the mixing term, the
+    /// other weights run for every token. Kernel K (H x L) from N/2 complex modes: ~8 N/2 per position;
+    /// causal FFT convolution of length 2L: three real FFTs of ~2.5·2L·log2(2L) and a complex product, per channel.
+    /// </summary>
+    public override FlopEstimate EstimateFlops(long seqLen) => new(
+        DenseFlops(name => name.EndsWith(".c", StringComparison.Ordinal) ? 0 : 1),
+        numLayers * (double)DModel * (4.0 * stateSize + 15.0 * Math.Log2(2.0 * seqLen) + 6),
+        FlopFormula);
 
     private static ModelConfig Checked(ModelConfig config)
     {

@@ -13,12 +13,25 @@ namespace Nsm.Models.Transformer;
 /// </summary>
 public sealed class TransformerModel : StackedModel<TransformerBlock>
 {
+    /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
+    public const string FlopFormula = "dense + L·4d·keys; keys = (N+1)/2 causal, N bidirectional";
+
+    private readonly int numLayers;
+
     public TransformerModel(ModelConfig config, TaskSpec spec) : base(nameof(TransformerModel), config, spec,
         () => Enumerable.Range(0, config.NumLayers).Select(_ => new TransformerBlock(
             config.DModel, config.NumHeads, SwiGlu.HiddenWidth(config.DModel, config.FfnMult), spec.Causal, config.RopeBase, config.Dropout)),
         () => new RmsNorm(config.DModel))
     {
+        numLayers = config.NumLayers;
     }
+
+    /// <summary>
+    /// Every weight runs for every token. Scores q.k cost 2 hd per key and head = 2 d per key; the
+    /// value sum another 2 d per key. A causal query at position t sees t+1 keys, (N+1)/2 on average.
+    /// </summary>
+    public override FlopEstimate EstimateFlops(long seqLen) =>
+        new(DenseFlops(), numLayers * 4.0 * DModel * (Spec.Causal ? (seqLen + 1) / 2.0 : seqLen), FlopFormula);
 
     protected override Tensor RunBlock(TransformerBlock block, Tensor x, Tensor? paddingMask) => block.forward(x, paddingMask);
 
