@@ -3,6 +3,8 @@ using Nsm.Core;
 using Nsm.Models;
 using Nsm.Registry;
 
+
+
 namespace Nsm.Benchmarks;
 
 /// <summary>

@@ -5,6 +5,8 @@ using Nsm.Training;
 
 
 
+
+
 namespace Nsm.Cli;
 
 /// <summary>Dispatches <c>nsm</c> sub-commands and turns known failures into one-line errors with exit code 2.</summary>

@@ -3,6 +3,8 @@ using Nsm.Benchmarks;
 
 
 
+
+
 namespace Nsm.Cli.Commands;
 
 /// <summary><c>nsm bench</c>: tasks x models at equal parameter and training budgets (src/Nsm.Benchmarks).</summary>

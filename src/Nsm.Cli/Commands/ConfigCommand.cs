@@ -3,10 +3,12 @@ using Nsm.Config;
 
 
 
+
+
 namespace Nsm.Cli.Commands;
 
 /// <summary>
-/// <c>nsm config show --preset NAME|--config FILE [--set k=v ...]</c> prints the resolved config;
+/// <c>nsm config show --preset NAME|--config FILE [--set k=v ...]</c> prints the resolved config (the keys the chosen kind and task read);
 /// <c>nsm config validate ...</c> checks it; <c>nsm config presets</c> lists presets.
 /// </summary>
 public static class ConfigCommand
@@ -20,7 +22,7 @@ public static class ConfigCommand
         switch (args[0])
         {
             case "show":
-                Console.WriteLine(ConfigLoader.Serialize(Load(rest)));
+                Console.WriteLine(ConfigLoader.SerializeApplicable(Load(rest)));
                 return 0;
             case "validate":
                 Load(rest);
@@ -37,7 +39,7 @@ public static class ConfigCommand
     private static RunConfig Load(IEnumerable<string> args)
     {
         var a = new Arguments(args, new HashSet<string> { "config", "preset", "set" });
-        if (!a.Has("config") && !a.Has("preset")) return ConfigLoader.FromOverrides(a.All("set"));
+        if (!a.Has("config") && !a.Has("preset")) return ConfigSource.Checked(ConfigLoader.FromOverrides(a.All("set")));
         return ConfigSource.Load(a);
     }
 }

@@ -4,6 +4,8 @@ using Nsm.Registry;
 
 
 
+
+
 namespace Nsm.Cli.Commands;
 
 /// <summary><c>nsm scale</c>: throughput, memory and generation cost against sequence length (src/Nsm.Benchmarks).</summary>

@@ -5,6 +5,8 @@ using Nsm.Training;
 
 
 
+
+
 namespace Nsm.Cli.Commands;
 
 /// <summary><c>nsm train --config FILE|--preset NAME [--set k=v ...] [--out DIR] [--resume DIR]</c></summary>
@@ -22,7 +24,7 @@ public static class TrainCommand
         if (resume is not null)
         {
             if (a.Has("config") || a.Has("preset")) throw new UsageException("--resume takes the config from the checkpoint; drop --config/--preset");
-            config = Checkpoint.LoadConfig(resume, a.All("set"));
+            config = ConfigSource.Checked(Checkpoint.LoadConfig(resume, a.All("set")));
             Checkpoint.LoadState(resume);
             runDir = resume;
         }

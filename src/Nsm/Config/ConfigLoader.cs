@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -78,7 +77,7 @@ public static class ConfigLoader
             ApplyOverride(root, item);
 
         var config = (RunConfig)BuildRecord(typeof(RunConfig), root, "");
-        ConfigValidator.Validate(config);
+        ConfigRanges.Check(config);
         return config;
     }
 
@@ -89,6 +88,20 @@ public static class ConfigLoader
         (JsonObject)JsonSerializer.SerializeToNode(config, WriteOptions)!;
 
     public static string Serialize(RunConfig config) => JsonSerializer.Serialize(config, WriteOptions);
+
+    /// <summary>The config as JSON with only the keys the chosen model kind and task read (what <c>nsm config show</c> prints).</summary>
+    public static string SerializeApplicable(RunConfig config)
+    {
+        var json = ToJson(config);
+        var (kind, task) = (config.Model.Kind, config.Task.Name);
+        foreach (var (name, type) in new[] { ("model", typeof(ModelConfig)), ("task", typeof(TaskConfig)), ("train", typeof(TrainConfig)) })
+        {
+            var section = (JsonObject)json[name]!;
+            foreach (var key in ConfigSchema.Keys(type))
+                if (!key.AppliesTo(kind, task)) section.Remove(key.Name);
+        }
+        return json.ToJsonString(WriteOptions);
+    }
 
     static void ApplyOverride(JsonObject root, string item)
     {
@@ -118,43 +131,40 @@ public static class ConfigLoader
         }
     }
 
+    /// <summary>Builds the model section from its JSON object (used by <see cref="ModelConfigJsonConverter"/>).</summary>
+    public static ModelConfig BuildModel(JsonObject json) => (ModelConfig)BuildRecord(typeof(ModelConfig), json, "model.");
+
     static object BuildRecord(Type type, JsonObject json, string prefix)
     {
-        var properties = ConfigProperties(type);
-        foreach (var key in json.Select(p => p.Key))
+        var keys = ConfigSchema.Keys(type);
+        foreach (var name in json.Select(p => p.Key))
         {
-            if (!properties.ContainsKey(key))
+            if (!keys.Any(k => k.Name == name))
             {
                 var where = prefix.Length == 0 ? "section" : "key";
-                throw new ConfigException($"unknown {where} '{prefix}{key}'; valid: {string.Join(", ", properties.Keys.Select(k => prefix + k))}");
+                throw new ConfigException($"unknown {where} '{prefix}{name}'; valid: {string.Join(", ", keys.Select(k => prefix + k.Name))}");
             }
         }
 
         var record = Activator.CreateInstance(type)!;
-        foreach (var (key, property) in properties)
+        foreach (var key in keys)
         {
-            if (!json.TryGetPropertyValue(key, out var node)) continue;
-            var name = prefix + key;
+            if (!json.TryGetPropertyValue(key.Name, out var node)) continue;
+            var name = prefix + key.Name;
             object? value;
-            if (property.PropertyType.IsClass && property.PropertyType != typeof(string))
+            if (key.IsObject)
             {
-                if (node is not JsonObject child) throw new ConfigException($"'{name}' must be an object with keys: {string.Join(", ", ConfigProperties(property.PropertyType).Keys)}");
-                value = BuildRecord(property.PropertyType, child, name + ".");
+                if (node is not JsonObject child) throw new ConfigException($"'{name}' must be an object with keys: {string.Join(", ", ConfigSchema.Keys(key.Type).Select(k => k.Name))}");
+                value = BuildRecord(key.Type, child, name + ".");
             }
             else
             {
-                value = ConvertScalar(node, property.PropertyType, name);
+                value = ConvertScalar(node, key.Type, name);
             }
-            property.SetValue(record, value);
+            key.Set(record, value);
         }
         return record;
     }
-
-    /// <summary>The JSON names of a config record's settable properties.</summary>
-    public static IReadOnlyDictionary<string, PropertyInfo> ConfigProperties(Type type) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanWrite && p.GetCustomAttribute<JsonPropertyNameAttribute>() is not null)
-            .ToDictionary(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()!.Name);
 
     static object ConvertScalar(JsonNode? node, Type type, string name)
     {

@@ -4,9 +4,11 @@ using Nsm.Registry;
 namespace Nsm.Config;
 
 /// <summary>
-/// The <c>model</c> section. Settings shared by every model kind live here; settings of one
-/// family live in the other parts of this partial record (ModelConfig.*.cs).
+/// The <c>model</c> section. Settings shared by the model kinds live here; the settings of one
+/// family live in its option section (NSM keys in ModelConfig.Nsm.cs, <see cref="S4dOptions"/>, ...),
+/// whose keys appear flat in the JSON (<c>model.num_states</c>) and apply to that family only.
 /// </summary>
+[JsonConverter(typeof(ModelConfigJsonConverter))]
 public sealed partial record ModelConfig
 {
     /// <summary>Which model to build; see <see cref="ModelRegistry"/>.</summary>
@@ -22,11 +24,11 @@ public sealed partial record ModelConfig
     public int NumLayers { get; init; } = 2;
 
     /// <summary>Attention heads; must divide d_model.</summary>
-    [JsonPropertyName("num_heads"), ConfigRange(1, 1024)]
+    [JsonPropertyName("num_heads"), ConfigRange(1, 1024), ForKinds("transformer", "linformer", "nsm")]
     public int NumHeads { get; init; } = 4;
 
     /// <summary>Hidden width of the SwiGLU feed-forward block as a multiple of d_model.</summary>
-    [JsonPropertyName("ffn_mult"), ConfigRange(0.25, 64)]
+    [JsonPropertyName("ffn_mult"), ConfigRange(0.25, 64), ForKinds("transformer", "linformer", "nsm")]
     public double FfnMult { get; init; } = 2.0;
 
     /// <summary>Dropout probability inside blocks (0 keeps training deterministic and simple).</summary>
@@ -38,7 +40,7 @@ public sealed partial record ModelConfig
     public bool TieEmbeddings { get; init; } = true;
 
     /// <summary>Base of the rotary position frequencies.</summary>
-    [JsonPropertyName("rope_base"), ConfigRange(1, 1e9)]
+    [JsonPropertyName("rope_base"), ConfigRange(1, 1e9), ForKinds("transformer", "nsm")]
     public double RopeBase { get; init; } = 10000;
 
     /// <summary>
@@ -60,4 +62,25 @@ public sealed partial record ModelConfig
     /// </summary>
     [JsonPropertyName("target_params"), ConfigRange(0, 1e11)]
     public double TargetParams { get; init; }
+
+    /// <summary>Options of RWKV (model.kind = "rwkv").</summary>
+    [ConfigSection("rwkv")]
+    public RwkvOptions Rwkv { get; init; } = new();
+
+    /// <summary>Options of S4D (model.kind = "s4d").</summary>
+    [ConfigSection("s4d")]
+    public S4dOptions S4d { get; init; } = new();
+
+    /// <summary>Options of Mamba (model.kind = "mamba").</summary>
+    [ConfigSection("mamba")]
+    public MambaOptions Mamba { get; init; } = new();
+
+    /// <summary>Options of the Linformer (model.kind = "linformer").</summary>
+    [ConfigSection("linformer")]
+    public LinformerOptions Linformer { get; init; } = new();
+
+    /// <summary>The option section of a kind, or null for kinds without one.</summary>
+    public IOptionsSection? SectionFor(string kind) =>
+        ConfigSchema.Sections(typeof(ModelConfig)).FirstOrDefault(s => s.Kinds.Contains(kind)) is { } section
+            ? (IOptionsSection)section.Property.GetValue(this)! : null;
 }

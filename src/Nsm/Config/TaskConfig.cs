@@ -14,18 +14,18 @@ public sealed partial record TaskConfig
     public string Name { get; init; } = "copy";
 
     /// <summary>Number of distinct content symbols of synthetic tasks (special tokens come on top).</summary>
-    [JsonPropertyName("vocab_size"), ConfigRange(2, 1_000_000)]
+    [JsonPropertyName("vocab_size"), ConfigRange(2, 1_000_000), ForTasks("copy", "selective_copy", "repeat_copy")]
     public int VocabSize { get; init; } = 16;
 
     /// <summary>Length of the sequence to copy or of the content part of synthetic tasks.</summary>
-    [JsonPropertyName("seq_len"), ConfigRange(1, 1_000_000)]
+    [JsonPropertyName("seq_len"), ConfigRange(1, 1_000_000), ForTasks("copy", "selective_copy", "repeat_copy", "mqar", "char_lm", "wikitext")]
     public int SeqLen { get; init; } = 16;
 
     /// <summary>Blank tokens between the sequence and the copy marker (copy tasks).</summary>
-    [JsonPropertyName("delay"), ConfigRange(0, 1_000_000)]
+    [JsonPropertyName("delay"), ConfigRange(0, 1_000_000), ForTasks("copy")]
     public int Delay { get; init; } = 0;
 
     /// <summary>Number of held-out evaluation examples (fixed, drawn from a separate seed).</summary>
-    [JsonPropertyName("eval_examples"), ConfigRange(1, 10_000_000)]
+    [JsonPropertyName("eval_examples"), ConfigRange(1, 10_000_000), ForTasks("copy", "selective_copy", "repeat_copy", "associative_recall", "mqar", "listops", "babi")]
     public int EvalExamples { get; init; } = 512;
 }

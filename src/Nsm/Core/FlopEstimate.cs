@@ -1,3 +1,6 @@
+using Nsm.Models;
+
+
 namespace Nsm.Core;
 
 /// <summary>

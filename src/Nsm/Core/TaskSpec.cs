@@ -3,6 +3,8 @@ using Nsm.Modules;
 
 
 
+
+
 namespace Nsm.Core;
 
 /// <summary>What a model's head must produce.</summary>

@@ -3,6 +3,8 @@ using Nsm.Core;
 
 
 
+
+
 namespace Nsm.Data;
 
 /// <summary>

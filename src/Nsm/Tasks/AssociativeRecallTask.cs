@@ -5,6 +5,8 @@ using Nsm.Data;
 
 
 
+
+
 namespace Nsm.Tasks;
 
 /// <summary>
@@ -19,13 +21,19 @@ public sealed class AssociativeRecallTask : SyntheticSequenceTask
     private readonly int values;
     private readonly int pairs;
 
+    /// <summary>The rules that tie associative_recall's keys together.</summary>
+    public static void Validate(TaskConfig config)
+    {
+        if (config.NumPairs > config.KeyVocab)
+            throw new ConfigException($"'task.num_pairs' = {config.NumPairs} must not exceed 'task.key_vocab' = {config.KeyVocab} (keys of one sequence are distinct)");
+    }
+
     public AssociativeRecallTask(TaskConfig config, long seed) : base(seed, config.EvalExamples)
     {
         keys = config.KeyVocab;
         values = config.ValueVocab;
         pairs = config.NumPairs;
-        if (pairs > keys)
-            throw new ConfigException($"'task.num_pairs' = {pairs} must not exceed 'task.key_vocab' = {keys} (keys of one sequence are distinct)");
+        Validate(config);
         var symbols = keys + values + 1;
         Spec = new TaskSpec(symbols, 0, TaskOutput.PerToken, symbols, Causal: true, MaxLength: 2 * pairs + 2);
     }

@@ -103,12 +103,18 @@ public sealed class BabiTask : DatasetTask
             tensor(loss, [b, length]).to(device), tensor(real, [b, length]).to(device));
     }
 
+    /// <summary>The rules that tie babi's keys together.</summary>
+    public static void Validate(TaskConfig config)
+    {
+        if (config.DataPath.Length == 0 && config.BabiTask > 3)
+            throw new ConfigException($"'task.babi_task' = {config.BabiTask}: the offline generator makes tasks 1-3; set 'task.data_path' to a folder of bAbI files for the others");
+    }
+
     private static (List<BabiExample> Train, List<BabiExample> Validation, List<BabiExample> Test, string Source) Load(TaskConfig config)
     {
         if (config.DataPath.Length == 0)
         {
-            if (config.BabiTask > 3)
-                throw new ConfigException($"'task.babi_task' = {config.BabiTask}: the offline generator makes tasks 1-3; set 'task.data_path' to a folder of bAbI files for the others");
+            Validate(config);
             List<BabiExample> Generate(int stream, int questions) =>
                 BabiReader.Parse(new BabiGenerator(config.BabiTask, new SeededRandom(config.DataSeed, stream)).Lines(questions), $"generated task {config.BabiTask}")
                     .Take(questions).ToList();

@@ -6,6 +6,8 @@ using Nsm.Data.Text;
 
 
 
+
+
 namespace Nsm.Tasks;
 
 /// <summary>

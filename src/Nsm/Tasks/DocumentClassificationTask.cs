@@ -6,6 +6,8 @@ using Nsm.Data.Documents;
 
 
 
+
+
 namespace Nsm.Tasks;
 
 /// <summary>

@@ -27,6 +27,13 @@ public sealed class ImageClassificationTask : DatasetTask
     private readonly Lazy<(ImageSet Images, int[] Train, int[] Validation, ImageSequencer Sequencer)> train;
     private readonly Lazy<ImageSet> test;
 
+    /// <summary>The rules that tie the image tasks' keys together.</summary>
+    public static void Validate(TaskConfig config)
+    {
+        if (config.EvalSplit == EvalSplit.Validation && config.ValidationFraction == 0)
+            throw new ConfigException("'task.eval_split' = \"validation\" needs 'task.validation_fraction' > 0");
+    }
+
     public ImageClassificationTask(string name, TaskConfig config, long seed) : base(seed, config.MaxEvalExamples)
     {
         this.name = name;
@@ -36,8 +43,7 @@ public sealed class ImageClassificationTask : DatasetTask
         validationFraction = config.ValidationFraction;
         useValidation = config.EvalSplit == EvalSplit.Validation;
         augment = config.Augment;
-        if (useValidation && validationFraction == 0)
-            throw new ConfigException("'task.eval_split' = \"validation\" needs 'task.validation_fraction' > 0");
+        Validate(config);
         folder = ImageDatasets.Folder(name, config.DataPath);
         var (c, h, w) = ImageDatasets.Shape(name, folder);
         // Statistics are not needed for the shape; a placeholder sequencer checks the format now.

@@ -6,6 +6,8 @@ using Nsm.Data.ListOps;
 
 
 
+
+
 namespace Nsm.Tasks;
 
 /// <summary>
@@ -20,10 +22,16 @@ public sealed class ListOpsTask : SequenceClassificationTask
     private readonly Lazy<ListOpsDataset> data;
     private readonly bool useValidation;
 
-    public ListOpsTask(TaskConfig config, long seed) : base(seed, config.MaxEvalExamples)
+    /// <summary>The rules that tie listops's keys together.</summary>
+    public static void Validate(TaskConfig config)
     {
         if (config.MaxLength - config.MinLength < 2)
             throw new ConfigException($"'task.max_length' = {config.MaxLength} must exceed 'task.min_length' = {config.MinLength} by at least 2 (ListOps keeps min_length < length < max_length)");
+    }
+
+    public ListOpsTask(TaskConfig config, long seed) : base(seed, config.MaxEvalExamples)
+    {
+        Validate(config);
         useValidation = config.EvalSplit == EvalSplit.Validation;
         data = new Lazy<ListOpsDataset>(() => ListOpsDataset.Generate(config.DataSeed, config.NumTrain, config.EvalExamples, config.EvalExamples,
             config.MinLength, config.MaxLength, config.MaxDepth, config.MaxArgs));

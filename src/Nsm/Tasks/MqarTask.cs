@@ -5,6 +5,8 @@ using Nsm.Data;
 
 
 
+
+
 namespace Nsm.Tasks;
 
 /// <summary>
@@ -26,22 +28,30 @@ public sealed class MqarTask : SyntheticSequenceTask
     private readonly int total;
     private readonly double[] slotWeights;
 
-    public MqarTask(TaskConfig config, long seed) : base(seed, config.EvalExamples)
+    /// <summary>The rules that tie mqar's keys together; one-line ConfigException naming them.</summary>
+    public static void Validate(TaskConfig config)
     {
-        keys = config.KeyVocab;
-        values = config.ValueVocab;
-        pairs = config.NumPairs;
-        queries = config.NumQueries == 0 ? pairs : config.NumQueries;
-        total = config.SeqLen;
+        var (keys, values, pairs, total) = (config.KeyVocab, config.ValueVocab, config.NumPairs, config.SeqLen);
+        var queries = config.NumQueries == 0 ? pairs : config.NumQueries;
         if (pairs > keys)
             throw new ConfigException($"'task.num_pairs' = {pairs} must not exceed 'task.key_vocab' = {keys} (keys of one sequence are distinct)");
         if (pairs > values)
             throw new ConfigException($"'task.num_pairs' = {pairs} must not exceed 'task.value_vocab' = {values} (values of one sequence are distinct)");
         if (queries > pairs)
             throw new ConfigException($"'task.num_queries' = {queries} must not exceed 'task.num_pairs' = {pairs} (each key is queried at most once)");
-        var slots = (total - 2 * pairs) / 2;
-        if (slots < queries)
+        if ((total - 2 * pairs) / 2 < queries)
             throw new ConfigException($"'task.seq_len' = {total} is too short for mqar: needs at least 2*num_pairs + 2*num_queries = {2 * pairs + 2 * queries} tokens");
+    }
+
+    public MqarTask(TaskConfig config, long seed) : base(seed, config.EvalExamples)
+    {
+        Validate(config);
+        keys = config.KeyVocab;
+        values = config.ValueVocab;
+        pairs = config.NumPairs;
+        queries = config.NumQueries == 0 ? pairs : config.NumQueries;
+        total = config.SeqLen;
+        var slots = (total - 2 * pairs) / 2;
         var a = config.QueryGapPower;
         slotWeights = Enumerable.Range(1, slots).Select(g => a * Math.Pow(g, a - 1)).ToArray();
         var symbols = keys + values + 1;

@@ -5,6 +5,8 @@ using Nsm.Data;
 
 
 
+
+
 namespace Nsm.Tasks;
 
 /// <summary>

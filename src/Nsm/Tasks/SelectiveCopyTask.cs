@@ -5,6 +5,8 @@ using Nsm.Data;
 
 
 
+
+
 namespace Nsm.Tasks;
 
 /// <summary>
@@ -21,13 +23,19 @@ public sealed class SelectiveCopyTask : SyntheticSequenceTask
     private readonly int region;
     private readonly int count;
 
+    /// <summary>The rules that tie selective_copy's keys together.</summary>
+    public static void Validate(TaskConfig config)
+    {
+        if (config.NumTokens > config.SeqLen)
+            throw new ConfigException($"'task.num_tokens' = {config.NumTokens} must not exceed 'task.seq_len' = {config.SeqLen} (selective_copy scatters num_tokens tokens among seq_len positions)");
+    }
+
     public SelectiveCopyTask(TaskConfig config, long seed) : base(seed, config.EvalExamples)
     {
         vocab = config.VocabSize;
         region = config.SeqLen;
         count = config.NumTokens;
-        if (count > region)
-            throw new ConfigException($"'task.num_tokens' = {count} must not exceed 'task.seq_len' = {region} (selective_copy scatters num_tokens tokens among seq_len positions)");
+        Validate(config);
         var total = region + 1 + count;
         Spec = new TaskSpec(vocab + 2, 0, TaskOutput.PerToken, vocab + 2, Causal: true, MaxLength: total - 1);
     }

@@ -5,11 +5,19 @@ using Nsm.Data.Text;
 
 
 
+
+
 namespace Nsm.Tasks;
 
 /// <summary>Builds the text language-modelling tasks from configuration.</summary>
 public static class TextTasks
 {
+    /// <summary>The rules of char_lm's keys.</summary>
+    public static void ValidateCharLm(TaskConfig config)
+    {
+        if (config.ValidationFraction <= 0) throw new ConfigException("'task.validation_fraction' must be > 0 for char_lm (the held-out part of the text)");
+    }
+
     /// <summary>
     /// char_lm: one token per character of any UTF-8 text file (Tiny Shakespeare format). The
     /// first 1 - validation_fraction of the text trains (nanoGPT: 90%), the rest is held out and
@@ -20,7 +28,7 @@ public static class TextTasks
     {
         var path = config.DataPath;
         var text = TextFiles.ReadAll(path);
-        if (config.ValidationFraction <= 0) throw new ConfigException("'task.validation_fraction' must be > 0 for char_lm (the held-out part of the text)");
+        ValidateCharLm(config);
         var split = (int)(text.Length * (1 - config.ValidationFraction));
         if (split < 2 || split >= text.Length) throw new InvalidDataException($"{path}: {text.Length} characters are too few to split into training and held-out text");
         var trainText = text[..split];

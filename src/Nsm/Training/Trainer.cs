@@ -48,6 +48,8 @@ public sealed class Trainer
     /// </summary>
     public RunSummary? Run(bool resume = false, CancellationToken cancel = default)
     {
+        // The full check (names, cross-field rules) before anything is built; the CLI has printed its warnings.
+        ConfigValidator.Validate(config);
         var train = config.Train;
         var device = Devices.Resolve(train.Device);
         if (train.Threads > 0) torch.set_num_threads(train.Threads);

@@ -6,6 +6,8 @@ using Nsm.Registry;
 
 
 
+
+
 namespace Nsm.Tests.Benchmarks;
 
 public sealed class FlopCounterTests

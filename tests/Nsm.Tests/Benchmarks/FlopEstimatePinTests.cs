@@ -1,7 +1,10 @@
 using Nsm.Benchmarks;
 using Nsm.Config;
 using Nsm.Core;
+using Nsm.Models.Transformer;
 using Nsm.Registry;
+
+
 
 namespace Nsm.Tests.Benchmarks;
 

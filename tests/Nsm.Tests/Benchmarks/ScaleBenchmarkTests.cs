@@ -7,6 +7,8 @@ using Nsm.Tests.Support;
 
 
 
+
+
 namespace Nsm.Tests.Benchmarks;
 
 public sealed class ScaleBenchmarkTests

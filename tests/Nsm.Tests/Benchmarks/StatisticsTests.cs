@@ -3,6 +3,8 @@ using Nsm.Benchmarks;
 
 
 
+
+
 namespace Nsm.Tests.Benchmarks;
 
 public sealed class StatisticsTests

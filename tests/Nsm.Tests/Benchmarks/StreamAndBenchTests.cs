@@ -5,6 +5,8 @@ using Nsm.Tests.Support;
 
 
 
+
+
 namespace Nsm.Tests.Benchmarks;
 
 public sealed class StreamAndBenchTests

@@ -4,6 +4,8 @@ using Nsm.Tests.Support;
 
 
 
+
+
 namespace Nsm.Tests.Cli;
 
 public sealed class CliTests

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Nsm.Config;
 using Nsm.Core;
+using Nsm.Registry;
 using Nsm.Tests.Support;
 
 namespace Nsm.Tests.Config;
@@ -50,7 +51,8 @@ public sealed class ConfigTests
     [InlineData("lr=1", "must be section.key")]
     public void BadValuesGetOneLineErrorsNamingTheKey(string item, string expected)
     {
-        var error = Assert.Throws<ConfigException>(() => ConfigLoader.FromOverrides([item]));
+        // Loading checks keys, types and ranges; the validator one layer up checks names and rules.
+        var error = Assert.Throws<ConfigException>(() => ConfigValidator.Validate(ConfigLoader.FromOverrides([item])));
         Assert.Contains(expected, error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }

@@ -4,6 +4,8 @@ using Nsm.Training;
 
 
 
+
+
 namespace Nsm.Tests.Config;
 
 /// <summary>Every task's presets load, and each trains a step with the Transformer, the LSTM and the NSM.</summary>

@@ -36,11 +36,11 @@ public sealed class LinformerModel : SequenceModel
         pos_emb = nn.Parameter(normal(0, 0.02, [spec.MaxLength, config.DModel]));
         var hidden = SwiGlu.HiddenWidth(config.DModel, config.FfnMult);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers)
-            .Select(_ => new LinformerBlock(config.DModel, config.NumHeads, hidden, spec.MaxLength, config.LinformerK, config.Dropout)).ToArray());
+            .Select(_ => new LinformerBlock(config.DModel, config.NumHeads, hidden, spec.MaxLength, config.Linformer.LinformerK, config.Dropout)).ToArray());
         norm_f = new RmsNorm(config.DModel);
         head = new OutputHead(spec, config.DModel, embed, config.TieEmbeddings);
         numLayers = config.NumLayers;
-        projectedLength = config.LinformerK;
+        projectedLength = config.Linformer.LinformerK;
         RegisterComponents();
     }
 

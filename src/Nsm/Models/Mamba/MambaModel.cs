@@ -16,7 +16,7 @@ namespace Nsm.Models.Mamba;
 public sealed class MambaModel : StackedModel<MambaBlock>
 {
     /// <summary>State size N when model.state_size is 0 (the paper's default d_state).</summary>
-    public const int DefaultStateSize = 16;
+    public const int DefaultStateSize = MambaOptions.DefaultStateSize;
 
     /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
     public const string FlopFormula = "dense + L·8·d_inner·d_state (selective scan)";
@@ -27,13 +27,13 @@ public sealed class MambaModel : StackedModel<MambaBlock>
 
     public MambaModel(ModelConfig config, TaskSpec spec) : base(nameof(MambaModel), Checked(config), spec,
         () => Enumerable.Range(0, config.NumLayers).Select(_ => new MambaBlock(
-            new MambaMixer(config.DModel, StateSize(config), config.ConvKernel, config.Expand, config.DtRank, config.DtMin, config.DtMax, config.NumLayers, config.ScanChunk),
+            new MambaMixer(config.DModel, config.Mamba.ResolvedStateSize, config.Mamba.ConvKernel, config.Mamba.Expand, config.Mamba.DtRank, config.Mamba.DtMin, config.Mamba.DtMax, config.NumLayers, config.Mamba.ScanChunk),
             config.DModel, config.Dropout)),
         () => new RmsNorm(config.DModel, eps: 1e-5))
     {
         numLayers = config.NumLayers;
-        expand = config.Expand;
-        stateSize = StateSize(config);
+        expand = config.Mamba.Expand;
+        stateSize = config.Mamba.ResolvedStateSize;
     }
 
     /// <summary>
@@ -46,11 +46,9 @@ public sealed class MambaModel : StackedModel<MambaBlock>
 
     private static ModelConfig Checked(ModelConfig config)
     {
-        BaselineChecks.DtRange(config);
+        config.Mamba.Validate(config);
         return config;
     }
-
-    private static int StateSize(ModelConfig config) => config.StateSize > 0 ? config.StateSize : DefaultStateSize;
 
     protected override Tensor RunBlock(MambaBlock block, Tensor x, Tensor? paddingMask) => block.forward(x);
 

@@ -1,6 +1,8 @@
 using Nsm.Config;
 using Nsm.Core;
 
+
+
 namespace Nsm.Models.Nsm;
 
 /// <summary>

@@ -20,7 +20,7 @@ public sealed class RwkvModel : StackedModel<RwkvBlock>
     private readonly int numLayers;
 
     public RwkvModel(ModelConfig config, TaskSpec spec) : base(nameof(RwkvModel), config, spec,
-        () => Enumerable.Range(0, config.NumLayers).Select(i => new RwkvBlock(config.DModel, i, config.NumLayers, config.ScanChunk, config.Dropout)),
+        () => Enumerable.Range(0, config.NumLayers).Select(i => new RwkvBlock(config.DModel, i, config.NumLayers, config.Rwkv.ScanChunk, config.Dropout)),
         () => nn.LayerNorm(config.DModel))
     {
         dim = config.DModel;

@@ -14,7 +14,7 @@ namespace Nsm.Models.S4d;
 public sealed class S4dModel : StackedModel<S4dBlock>
 {
     /// <summary>State size N when model.state_size is 0 (the paper's default).</summary>
-    public const int DefaultStateSize = 64;
+    public const int DefaultStateSize = S4dOptions.DefaultStateSize;
 
     /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
     public const string FlopFormula = "dense + L·d·(4·d_state + 15·log2(2N) + 6) (kernel + FFT convolution)";
@@ -24,11 +24,11 @@ public sealed class S4dModel : StackedModel<S4dBlock>
 
     public S4dModel(ModelConfig config, TaskSpec spec) : base(nameof(S4dModel), Checked(config), spec,
         () => Enumerable.Range(0, config.NumLayers).Select(_ => new S4dBlock(
-            config.DModel, config.StateSize > 0 ? config.StateSize : DefaultStateSize, config.S4dInit, config.DtMin, config.DtMax, config.Dropout)),
+            config.DModel, config.S4d.ResolvedStateSize, config.S4d.S4dInit, config.S4d.DtMin, config.S4d.DtMax, config.Dropout)),
         () => nn.LayerNorm(config.DModel))
     {
         numLayers = config.NumLayers;
-        stateSize = config.StateSize > 0 ? config.StateSize : DefaultStateSize;
+        stateSize = config.S4d.ResolvedStateSize;
     }
 
     /// <summary>
@@ -43,7 +43,7 @@ public sealed class S4dModel : StackedModel<S4dBlock>
 
     private static ModelConfig Checked(ModelConfig config)
     {
-        BaselineChecks.DtRange(config);
+        config.S4d.Validate(config);
         return config;
     }
 

@@ -8,6 +8,8 @@ using Nsm.Training;
 
 
 
+
+
 namespace Nsm.Tests.Models.Nsm;
 
 public sealed class NsmConfigTests
