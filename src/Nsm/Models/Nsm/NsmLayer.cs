@@ -209,7 +209,7 @@ public sealed class NsmLayer : nn.Module
                 zeros([b, tail], ScalarType.Bool, x.device)], 1);                 // (B, w + G·c)
             var rotated = local.Rotary.Apply(q, position);
             var queries = nn.functional.pad(rotated, [0, 0, p, tail]).view(b, numHeads, groups, chunk, headDim); // (B, h, G, c, hd)
-            (localOut, localLse) = LocalAttention.Attend(queries, keys, values, keyValid, window, 0, causal: true);
+            (localOut, localLse) = WindowedAttention.Attend(queries, keys, values, keyValid, window, 0, causal: true);
         }
 
         var slots = state.Slots;
@@ -238,7 +238,7 @@ public sealed class NsmLayer : nn.Module
             var start = g * chunk + lo - p;
 
             var (stateKeys, stateValues) = state_read.KeysValues(slots);
-            var (stateOut, stateLse, stateWeights) = StateRead.Attend(qGroups[g], stateKeys, stateValues, context.LogitBias);
+            var (stateOut, stateLse, stateWeights) = SlotAttention.Attend(qGroups[g], stateKeys, stateValues, context.LogitBias);
             (Tensor, Tensor)? localPart = localOutGroups is null ? null
                 : (Rows(localOutGroups[g], lo, count), Rows(localLseGroups![g], lo, count));
             var hRows = hGroups[g];
@@ -336,11 +336,11 @@ public sealed class NsmLayer : nn.Module
                 valid ?? ones([b, n], ScalarType.Bool, x.device),
                 zeros([b, tail + window], ScalarType.Bool, x.device)], 1);
             var queries = nn.functional.pad(local.Rotary.Apply(q, 0), [0, 0, 0, tail]).view(b, numHeads, groups, chunk, headDim);
-            var (o, lse) = LocalAttention.Attend(queries, keys, values, keyValid, window, window, causal: false);
+            var (o, lse) = WindowedAttention.Attend(queries, keys, values, keyValid, window, window, causal: false);
             localPart = (o.view(b, numHeads, groups * chunk, headDim).narrow(2, 0, n), lse.view(b, numHeads, groups * chunk).narrow(2, 0, n));
         }
         var (stateKeys, stateValues) = state_read.KeysValues(slots);
-        var (stateOut, stateLse, stateWeights) = StateRead.Attend(q, stateKeys, stateValues, context.LogitBias);
+        var (stateOut, stateLse, stateWeights) = SlotAttention.Attend(q, stateKeys, stateValues, context.LogitBias);
         var (fused, share) = fusion.Combine(h, localPart, (stateOut, stateLse));
         var output = x + Dropout(out_proj.forward(NsmOps.MergeHeads(fused)));
         output = output + Dropout(ffn.forward(ffn_norm.forward(output)));
