@@ -36,4 +36,16 @@ public sealed class StateRead : nn.Module
         var kv = kv_proj.forward(slot_norm.forward(slots)).view(b, s, 2, numHeads, headDim).permute(2, 0, 3, 1, 4); // (2, B, h, s, hd)
         return (kv[0].MoveToOuterDisposeScope(), kv[1].MoveToOuterDisposeScope());
     }
+
+    /// <summary>
+    /// The read of the slots (B, s, d) by queries (B, h, n, hd); bias: (s) additive logit bias.
+    /// Returns the output (B, h, n, hd), the log-normaliser (B, h, n) and the weights over the slots (B, h, n, s).
+    /// </summary>
+    public (Tensor Output, Tensor LogSumExp, Tensor Weights) Read(Tensor queries, Tensor slots, Tensor bias)
+    {
+        using var scope = NewDisposeScope();
+        var (keys, values) = KeysValues(slots);
+        var (output, lse, weights) = SlotAttention.Attend(queries, keys, values, bias);
+        return (output.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+    }
 }
