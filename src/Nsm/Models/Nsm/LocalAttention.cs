@@ -7,12 +7,11 @@ using Nsm.Ops;
 namespace Nsm.Models.Nsm;
 
 /// <summary>
-/// Sliding-window token attention with rotary positions, computed for all chunks at once.
-/// Causal: the queries of chunk g see the w tokens before the chunk and the chunk's tokens up
-/// to themselves (keys = current chunk + previous w tokens). Bidirectional: the w tokens
-/// before, the whole chunk and the w tokens after. Cost O(N·(w + c)·d), memory O(N·(w + c)).
-/// Returns the attention output and its log-normaliser so a caller can merge it exactly
-/// with another key set (the slots) as one softmax.
+/// The local token read of a layer: keys and values of the tokens with rotary positions, padded
+/// with the queries onto the chunk grid for the sliding-window attention
+/// (<see cref="WindowedAttention"/>), and the key cache a stream carries between calls. Causal:
+/// the queries of chunk g see the w tokens before the chunk and the chunk's tokens up to
+/// themselves. Bidirectional: the w tokens before, the whole chunk and the w tokens after.
 /// </summary>
 public sealed class LocalAttention : nn.Module
 {
@@ -44,64 +43,69 @@ public sealed class LocalAttention : nn.Module
     }
 
     /// <summary>
-    /// Attention of chunked queries over windows of a key sequence.
-    /// queries: (B, h, G, c, hd), group g holding the c query slots of chunk g.
-    /// keys, values: (B, h, T, hd) with T = before + G·c + after: key index before + g·c + j is
-    /// query (g, j)'s own position. keyValid: (B, T) bool, false for padding and filler keys.
-    /// causal: query (g, j) sees keys before + g·c - before .. before + g·c + j (after must be 0);
-    /// otherwise it sees keys g·c .. g·c + before + c + after - 1.
-    /// Returns outputs (B, h, G, c, hd) and log-normalisers (B, h, G, c).
+    /// Causal local attention of the n new tokens of a call, all chunk groups at once.
+    /// h: (B, n, d) normed new tokens at positions position..; q: (B, h, n, hd) their queries
+    /// without positions; valid: (B, n) bool or null; cachedKeys, cachedValues: (B, h, T, hd) the
+    /// rotated keys and values of positions max(0, c0 - w) .. position - 1 (c0: start of the open
+    /// chunk). Returns per chunk group outputs (B, h, G, c, hd) and log-normalisers (B, h, G, c),
+    /// and the keys and values (B, h, T + n, hd) the next cache is cut from.
     /// </summary>
-    public static (Tensor Output, Tensor LogSumExp) Attend(Tensor queries, Tensor keys, Tensor values, Tensor keyValid, long before, long after, bool causal)
+    internal (Tensor Output, Tensor LogSumExp, Tensor Keys, Tensor Values) Causal(Tensor h, Tensor q, Tensor? valid, Tensor cachedKeys, Tensor cachedValues, long position, ChunkGrid grid, long window)
     {
         using var scope = NewDisposeScope();
-        var (b, h, groups, c, hd) = (queries.shape[0], queries.shape[1], queries.shape[2], queries.shape[3], queries.shape[4]);
-        // The window of chunk g is the tail of the m key chunks before it, the chunk itself and the
-        // head of the a chunks after it, in a sequence padded to whole chunks (lead keys in front,
-        // trail at the back): m + a + 1 shifted slices of one (B, h, G + m + a, c, hd) tensor laid
-        // end to end. Unlike unfold, whose backward scatters into overlapping windows, the
-        // gradient of these slices is a few contiguous adds.
-        var m = (before + c - 1) / c;
-        var a = (after + c - 1) / c;
-        var lead = m * c - before;
-        var trail = a * c - after;
-        var size = before + c + after;                                                              // W keys per window
-        var keyWindows = Windows(nn.functional.pad(keys, [0, 0, lead, trail]).view(b, h, groups + m + a, c, hd), groups, 2, lead, trail);   // (B, h, G, W, hd)
-        var valueWindows = Windows(nn.functional.pad(values, [0, 0, lead, trail]).view(b, h, groups + m + a, c, hd), groups, 2, lead, trail);
-        var validWindows = Windows(nn.functional.pad(keyValid, [lead, trail]).view(b, groups + m + a, c), groups, 1, lead, trail);            // (B, G, W)
-
-        var allowed = validWindows.unsqueeze(2);                                                    // (B, G, 1, W)
-        if (causal)
-        {
-            var keyIndex = arange(size, device: keys.device).unsqueeze(0);                          // (1, W)
-            allowed = allowed.logical_and(keyIndex.le(arange(c, device: keys.device).unsqueeze(1) + before)); // (B, G, c, W)
-        }
-        var bias = zeros(allowed.shape, queries.dtype, queries.device).masked_fill_(allowed.logical_not(), NsmOps.Masked).unsqueeze(1); // (B, 1, G, c|1, W)
-
-        var scaled = queries * (1.0 / Math.Sqrt(hd));
-        var logits = scaled.matmul(keyWindows.transpose(-1, -2)) + bias;                            // (B, h, G, c, W')
-        var (weights, lse) = NsmOps.SoftmaxFused(logits);
-        var output = weights.matmul(valueWindows);                                                  // (B, h, G, c, hd)
-        return (output.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope());
+        var (b, n) = (h.shape[0], h.shape[1]);
+        var (k, v) = Project(h, position);
+        var keysAll = cat([cachedKeys, k], 2);                                          // (B, h, T + n, hd): positions max(0, c0 - w) ..
+        var valuesAll = cat([cachedValues, v], 2);
+        var cached = cachedKeys.shape[2];
+        var lead = window - Math.Min(window, position - grid.Partial);                 // filler keys before position 0
+        var keys = nn.functional.pad(keysAll, [0, 0, lead, grid.Tail]);                // (B, h, w + G·c, hd)
+        var values = nn.functional.pad(valuesAll, [0, 0, lead, grid.Tail]);
+        var keyValid = cat([
+            zeros([b, lead], ScalarType.Bool, h.device),
+            ones([b, cached], ScalarType.Bool, h.device),
+            valid ?? ones([b, n], ScalarType.Bool, h.device),
+            zeros([b, grid.Tail], ScalarType.Bool, h.device)], 1);                      // (B, w + G·c)
+        var rotated = rotary.Apply(q, position);
+        var queries = nn.functional.pad(rotated, [0, 0, grid.Partial, grid.Tail]).view(b, numHeads, grid.Groups, grid.Chunk, headDim); // (B, h, G, c, hd)
+        var (output, lse) = WindowedAttention.Attend(queries, keys, values, keyValid, window, 0, causal: true);
+        return (output.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope(), keysAll.MoveToOuterDisposeScope(), valuesAll.MoveToOuterDisposeScope());
     }
 
     /// <summary>
-    /// chunks: (..., G + k, c, ...) with the chunk axis at dim -> (..., G, (k+1)·c - lead - trail, ...):
-    /// window g is chunks g .. g + k laid end to end, without the first lead rows of chunk g and
-    /// the last trail rows of chunk g + k.
+    /// The cache a later token can still see, cut from keys and values (B, h, T, hd) that end at
+    /// position (exclusive) with open tokens in the open chunk: the keys from w before the open
+    /// chunk on, as fresh tensors (B, h, min(w, c0) + open, hd).
     /// </summary>
-    private static Tensor Windows(Tensor chunks, long groups, long dim, long lead, long trail)
+    internal static (Tensor Keys, Tensor Values) Cache(Tensor keys, Tensor values, long position, long open, long window)
     {
-        var count = chunks.shape[dim] - groups + 1;
-        var c = chunks.shape[dim + 1];
-        var pieces = new Tensor[count];
-        for (long i = 0; i < count; i++)
-        {
-            var from = i == 0 ? lead : 0;
-            var to = i == count - 1 ? c - trail : c;
-            var piece = chunks.narrow(dim, i, groups);
-            pieces[i] = from == 0 && to == c ? piece : piece.narrow(dim + 1, from, to - from);
-        }
-        return count == 1 ? pieces[0] : cat(pieces, dim + 1);
+        var keep = Math.Min(window, position - open) + open;
+        return (keys.narrow(2, keys.shape[2] - keep, keep).clone(), values.narrow(2, values.shape[2] - keep, keep).clone());
+    }
+
+    /// <summary>
+    /// Bidirectional local attention over a whole sequence. h: (B, N, d) normed tokens at
+    /// positions 0..; q: (B, h, N, hd) their queries without positions; valid: (B, N) bool or null.
+    /// The chunks lie on the grid of c from position 0. Returns outputs (B, h, N, hd) and
+    /// log-normalisers (B, h, N).
+    /// </summary>
+    internal (Tensor Output, Tensor LogSumExp) Bidirectional(Tensor h, Tensor q, Tensor? valid, long chunk, long window)
+    {
+        using var scope = NewDisposeScope();
+        var (b, n) = (h.shape[0], h.shape[1]);
+        var grid = new ChunkGrid(0, n, chunk);
+        var (groups, tail) = (grid.Groups, grid.Tail);
+        var (k, v) = Project(h, 0);
+        var keys = nn.functional.pad(k, [0, 0, window, tail + window]);                 // (B, h, w + G·c + w, hd)
+        var values = nn.functional.pad(v, [0, 0, window, tail + window]);
+        var keyValid = cat([
+            zeros([b, window], ScalarType.Bool, h.device),
+            valid ?? ones([b, n], ScalarType.Bool, h.device),
+            zeros([b, tail + window], ScalarType.Bool, h.device)], 1);
+        var queries = nn.functional.pad(rotary.Apply(q, 0), [0, 0, 0, tail]).view(b, numHeads, groups, chunk, headDim);
+        var (o, lse) = WindowedAttention.Attend(queries, keys, values, keyValid, window, window, causal: false);
+        var output = o.view(b, numHeads, groups * chunk, headDim).narrow(2, 0, n);      // (B, h, N, hd)
+        var logSumExp = lse.view(b, numHeads, groups * chunk).narrow(2, 0, n);          // (B, h, N)
+        return (output.MoveToOuterDisposeScope(), logSumExp.MoveToOuterDisposeScope());
     }
 }

@@ -24,6 +24,10 @@ namespace Nsm.Models.Nsm;
 /// Non-causal mode (<see cref="Encode"/>): all tokens are written to the slots at once, the
 /// slots propagate and communicate, then every token reads the updated slots jointly with a
 /// bidirectional local window.
+///
+/// The layer holds every parameter (their field names are the state-dict names) and runs the
+/// steps: the local read is <see cref="LocalAttention"/>, the slot read <see cref="StateRead"/>,
+/// the write <see cref="StateWritePath"/>.
 /// </summary>
 public sealed class NsmLayer : nn.Module
 {
@@ -36,6 +40,8 @@ public sealed class NsmLayer : nn.Module
     private readonly RmsNorm ffn_norm;
     private readonly SwiGlu ffn;
     private readonly Dropout dropout;
+    // The parts of the write, used through WritePath(). They are fields of the layer, not of a
+    // write module, so that their state-dict names stay layers.N.write_norm, layers.N.writer, ...
     private readonly RmsNorm write_norm;
     private readonly Parameter? write_position;
     private readonly Parameter? write_conv;
@@ -153,7 +159,13 @@ public sealed class NsmLayer : nn.Module
     internal Linear OutProj => out_proj;
     internal RmsNorm FfnNorm => ffn_norm;
     internal SwiGlu Ffn => ffn;
-    internal StateWriter Writer => writer;
+
+    /// <summary>
+    /// The write path over this layer's write modules and parameters as they are now. Made per
+    /// call, not kept: Module.to() replaces the Parameter fields write_conv and write_position.
+    /// </summary>
+    internal StateWritePath WritePath() =>
+        new(write_norm, write_position, write_conv, cross_norm, writer, propagator, communication, dim, chunk);
 
     /// <summary>The state before any token: initial slots (B, s, d), zero cells, empty caches.</summary>
     public NsmLayerState InitialState(long batch)
@@ -167,8 +179,7 @@ public sealed class NsmLayer : nn.Module
             keys = zeros([batch, numHeads, 0, headDim], device: device);
             values = zeros([batch, numHeads, 0, headDim], device: device);
         }
-        var history = write_conv is null ? null : zeros([batch, WriteKernel - 1, dim], device: device);
-        return new NsmLayerState(slots, cells, keys, values, zeros([batch, 0, dim], device: device), history, 0);
+        return new NsmLayerState(slots, cells, keys, values, zeros([batch, 0, dim], device: device), WritePath().InitialHistory(batch, device), 0);
     }
 
     /// <summary>
@@ -181,111 +192,54 @@ public sealed class NsmLayer : nn.Module
     public (Tensor Output, NsmLayerState State, List<Tensor> ChunkSlots) Forward(Tensor x, Tensor? valid, NsmLayerState state, (IReadOnlyList<Tensor> Slots, Tensor Active)? lower = null)
     {
         using var scope = NewDisposeScope();
-        var (b, n) = (x.shape[0], x.shape[1]);
-        var position = state.Position;
         var p = state.Partial.shape[1];
-        if (p != position % chunk) throw new ArgumentException($"layer state holds {p} partial tokens at position {position}; expected {position % chunk}");
-        var chunkStart = position - p;
-        var groups = (p + n + chunk - 1) / chunk;
-        var tail = groups * chunk - p - n;
+        if (p != state.Position % chunk) throw new ArgumentException($"layer state holds {p} partial tokens at position {state.Position}; expected {state.Position % chunk}");
+        var grid = new ChunkGrid(p, x.shape[1], chunk);
+        var (h, q) = Queries(x);                                                  // (B, n, d), (B, h, n, hd)
+        var localResult = local?.Causal(h, q, valid, state.Keys!, state.Values!, state.Position, grid, window);
 
-        var h = attn_norm.forward(x);
-        var q = NsmOps.SplitHeads(q_proj.forward(h), numHeads);                  // (B, h, n, hd), no positions: for the slots
-
-        Tensor? localOut = null, localLse = null, keysAll = null, valuesAll = null;
-        if (local is not null)
-        {
-            var (k, v) = local.Project(h, position);
-            keysAll = cat([state.Keys!, k], 2);                                   // (B, h, T + n, hd): positions max(0, c0 - w) ..
-            valuesAll = cat([state.Values!, v], 2);
-            var cached = state.Keys!.shape[2];
-            var lead = window - Math.Min(window, chunkStart);                     // filler keys before position 0
-            var keys = nn.functional.pad(keysAll, [0, 0, lead, tail]);            // (B, h, w + G·c, hd)
-            var values = nn.functional.pad(valuesAll, [0, 0, lead, tail]);
-            var keyValid = cat([
-                zeros([b, lead], ScalarType.Bool, x.device),
-                ones([b, cached], ScalarType.Bool, x.device),
-                valid ?? ones([b, n], ScalarType.Bool, x.device),
-                zeros([b, tail], ScalarType.Bool, x.device)], 1);                 // (B, w + G·c)
-            var rotated = local.Rotary.Apply(q, position);
-            var queries = nn.functional.pad(rotated, [0, 0, p, tail]).view(b, numHeads, groups, chunk, headDim); // (B, h, G, c, hd)
-            (localOut, localLse) = LocalAttention.Attend(queries, keys, values, keyValid, window, 0, causal: true);
-        }
-
-        var slots = state.Slots;
-        var cells = state.Cells;
+        var write = WritePath();
+        var (slots, cells, partial, history) = (state.Slots, state.Cells, state.Partial, state.History);
         var context = manager.Context();
         var outputs = new List<Tensor>();
         var chunkSlots = new List<Tensor>();
-        var partial = state.Partial;
-        var history = state.History;
         var usage = training ? new UsageAccumulator() : null;
         // Cut the new tokens into their chunk groups once: one split node per tensor, whose backward
         // concatenates the chunks' gradients in O(N). (Cutting each chunk with narrow instead costs a
         // full-size gradient buffer per chunk, O(N²/c) in time and traffic.)
-        var counts = GroupCounts(p, n, groups);
+        var counts = grid.Counts();
         var xGroups = x.split(counts, 1);                                         // G x (B, count, d)
         var hGroups = h.split(counts, 1);
         var qGroups = q.split(counts, 2);                                         // G x (B, h, count, hd)
-        var localOutGroups = localOut?.unbind(2);                                 // G x (B, h, c, hd)
-        var localLseGroups = localLse?.unbind(2);                                 // G x (B, h, c)
-        for (long g = 0; g < groups; g++)
+        var localOutGroups = localResult?.Output.unbind(2);                         // G x (B, h, c, hd)
+        var localLseGroups = localResult?.LogSumExp.unbind(2);                      // G x (B, h, c)
+        for (long g = 0; g < grid.Groups; g++)
         {
-            // Rows lo..hi-1 of group g hold new tokens start..start+count-1.
-            var lo = g == 0 ? p : 0;
-            var hi = Math.Min(chunk, p + n - g * chunk);
-            var count = hi - lo;
-            var start = g * chunk + lo - p;
-
-            var (stateKeys, stateValues) = state_read.KeysValues(slots);
-            var (stateOut, stateLse, stateWeights) = StateRead.Attend(qGroups[g], stateKeys, stateValues, context.LogitBias);
             (Tensor, Tensor)? localPart = localOutGroups is null ? null
-                : (Rows(localOutGroups[g], lo, count), Rows(localLseGroups![g], lo, count));
-            var hRows = hGroups[g];
-            var (fused, share) = fusion.Combine(hRows, localPart, (stateOut, stateLse));
-            var rows = xGroups[g] + Dropout(out_proj.forward(NsmOps.MergeHeads(fused)));
-            rows = rows + Dropout(ffn.forward(ffn_norm.forward(rows)));
+                : (Rows(localOutGroups[g], grid.First(g), counts[g]), Rows(localLseGroups![g], grid.First(g), counts[g]));
+            var (rows, slotWeights, slotShare) = ReadRows(xGroups[g], hGroups[g], qGroups[g], localPart, slots, context);
             outputs.Add(rows);
-            usage?.AddRead(stateWeights, share);
+            usage?.AddRead(slotWeights, slotShare);
 
             var chunkRows = g == 0 && p > 0 ? cat([partial, rows], 1) : rows;     // (B, rows of this chunk so far, d)
-            if (hi < chunk)
+            if (grid.End(g) < chunk)
             {
                 partial = chunkRows;
                 continue;
             }
-            Tensor? chunkValid = null;
-            if (valid is not null)
-            {
-                var rowValid = valid.narrow(1, start, count);
-                chunkValid = g == 0 && p > 0 ? cat([ones([b, p], ScalarType.Bool, x.device), rowValid], 1) : rowValid;
-            }
             (Tensor, Tensor)? lowerChunk = lower is { } l ? (l.Slots[chunkSlots.Count], l.Active) : null;
             Tensor mass;
-            (slots, cells, mass) = WriteChunk(chunkRows, chunkValid, 0, slots, cells, lowerChunk, context, history);
+            (slots, cells, mass) = write.WriteChunk(chunkRows, ChunkValid(valid, grid, g), 0, slots, cells, lowerChunk, context, history);
             usage?.AddWrite(mass);
             chunkSlots.Add(slots);
-            if (history is not null)
-            {
-                // The last k-1 rows up to here; a full chunk holds them all when c >= k-1.
-                var keep = history.shape[1];
-                var recent = chunkRows.shape[1] >= keep ? chunkRows : cat([history, chunkRows], 1);
-                history = recent.narrow(1, recent.shape[1] - keep, keep);
-            }
-            partial = zeros([b, 0, dim], device: x.device);
+            history = write.NextHistory(history, chunkRows);
+            partial = zeros([x.shape[0], 0, dim], device: x.device);
         }
-        if (usage is not null) usage.Record(manager, usageDecay);
+        usage?.Record(manager, usageDecay);
 
-        var newPosition = position + n;
+        var newPosition = state.Position + grid.Count;
         Tensor? newKeys = null, newValues = null;
-        if (keysAll is not null)
-        {
-            // Keep the keys a later token can still see: those from w before the open chunk on.
-            var openStart = newPosition - partial.shape[1];
-            var keep = Math.Min(window, openStart) + partial.shape[1];
-            newKeys = keysAll.narrow(2, keysAll.shape[2] - keep, keep).clone();
-            newValues = valuesAll!.narrow(2, valuesAll.shape[2] - keep, keep).clone();
-        }
+        if (localResult is { } r) (newKeys, newValues) = LocalAttention.Cache(r.Keys, r.Values, newPosition, partial.shape[1], window);
         var output = cat(outputs, 1);
         // Fresh handles: callers dispose the old state, and slots without a write this call are the old tensors.
         var newState = new NsmLayerState(slots.alias(), cells?.alias(), newKeys, newValues, partial.clone(), history?.clone(), newPosition);
@@ -293,18 +247,6 @@ public sealed class NsmLayer : nn.Module
         foreach (var t in chunkSlots) t.MoveToOuterDisposeScope();
         return (output.MoveToOuterDisposeScope(), newState, chunkSlots);
     }
-
-    /// <summary>Tokens of each chunk group in a call of n new tokens after p partial ones: (c - p), c, ..., rest.</summary>
-    private long[] GroupCounts(long p, long n, long groups)
-    {
-        var counts = new long[groups];
-        for (long g = 0; g < groups; g++)
-            counts[g] = Math.Min(chunk, p + n - g * chunk) - (g == 0 ? p : 0);
-        return counts;
-    }
-
-    /// <summary>Rows lo..lo+count-1 of dim 2 of a chunk's local-attention result; the tensor itself when that is all of it.</summary>
-    private static Tensor Rows(Tensor t, long lo, long count) => lo == 0 && count == t.shape[2] ? t : t.narrow(2, lo, count);
 
     /// <summary>
     /// Non-causal forward over a whole sequence. x: (B, N, d); valid: (B, N) bool or null;
@@ -314,119 +256,58 @@ public sealed class NsmLayer : nn.Module
     public (Tensor Output, Tensor Slots) Encode(Tensor x, Tensor? valid, (Tensor Slots, Tensor Active)? lower = null)
     {
         using var scope = NewDisposeScope();
-        var (b, n) = (x.shape[0], x.shape[1]);
+        var b = x.shape[0];
+        var write = WritePath();
         var initial = manager.InitialSlots(b);
-        var initialCells = propagator.HasCells ? zeros_like(initial) : null;
+        var initialCells = write.HasCells ? zeros_like(initial) : null;
         var context = manager.Context();
-        var history = write_conv is null ? null : zeros([b, WriteKernel - 1, dim], device: x.device);
-        var (slots, _, mass) = WriteChunk(x, valid, 0, initial, initialCells, lower, context, history);
+        var (slots, _, mass) = write.WriteChunk(x, valid, 0, initial, initialCells, lower, context, write.InitialHistory(b, x.device));
 
-        var h = attn_norm.forward(x);
-        var q = NsmOps.SplitHeads(q_proj.forward(h), numHeads);                  // (B, h, N, hd)
-        (Tensor, Tensor)? localPart = null;
-        if (local is not null)
-        {
-            var groups = (n + chunk - 1) / chunk;
-            var tail = groups * chunk - n;
-            var (k, v) = local.Project(h, 0);
-            var keys = nn.functional.pad(k, [0, 0, window, tail + window]);      // (B, h, w + G·c + w, hd)
-            var values = nn.functional.pad(v, [0, 0, window, tail + window]);
-            var keyValid = cat([
-                zeros([b, window], ScalarType.Bool, x.device),
-                valid ?? ones([b, n], ScalarType.Bool, x.device),
-                zeros([b, tail + window], ScalarType.Bool, x.device)], 1);
-            var queries = nn.functional.pad(local.Rotary.Apply(q, 0), [0, 0, 0, tail]).view(b, numHeads, groups, chunk, headDim);
-            var (o, lse) = LocalAttention.Attend(queries, keys, values, keyValid, window, window, causal: false);
-            localPart = (o.view(b, numHeads, groups * chunk, headDim).narrow(2, 0, n), lse.view(b, numHeads, groups * chunk).narrow(2, 0, n));
-        }
-        var (stateKeys, stateValues) = state_read.KeysValues(slots);
-        var (stateOut, stateLse, stateWeights) = StateRead.Attend(q, stateKeys, stateValues, context.LogitBias);
-        var (fused, share) = fusion.Combine(h, localPart, (stateOut, stateLse));
-        var output = x + Dropout(out_proj.forward(NsmOps.MergeHeads(fused)));
-        output = output + Dropout(ffn.forward(ffn_norm.forward(output)));
+        var (h, q) = Queries(x);                                                  // (B, N, d), (B, h, N, hd)
+        var localPart = local?.Bidirectional(h, q, valid, chunk, window);
+        var (output, slotWeights, slotShare) = ReadRows(x, h, q, localPart, slots, context);
         if (training)
         {
             var usage = new UsageAccumulator();
-            usage.AddRead(stateWeights, share);
+            usage.AddRead(slotWeights, slotShare);
             usage.AddWrite(mass);
             usage.Record(manager, usageDecay);
         }
         return (output.MoveToOuterDisposeScope(), slots.MoveToOuterDisposeScope());
     }
 
-    /// <summary>
-    /// Writes rows (B, n, d) whose chunk offsets start at firstOffset into the slots:
-    /// route, propagate, clip the RMS, communicate. valid: (B, n) or null. A sample with no
-    /// real row keeps its slots and cells exactly (padding never touches the state).
-    /// Returns the new slots and cells and the per-slot write mass (B, s, d).
-    /// </summary>
-    internal (Tensor Slots, Tensor? Cells, Tensor Mass) WriteChunk(Tensor rows, Tensor? valid, long firstOffset, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower, SlotContext context, Tensor? history)
+    /// <summary>The normed rows h = Norm(x) (B, n, d) and their queries (B, h, n, hd), without positions: the slots have none.</summary>
+    private (Tensor H, Tensor Q) Queries(Tensor x)
     {
-        using var scope = NewDisposeScope();
-        var (inputs, inputValid) = WriteInputs(rows, valid, firstOffset, lower, history);
-        var (candidate, mass) = writer.Write(inputs, inputValid, slots, context);
-        var (newSlots, newCells) = Propagate(slots, cells, candidate, mass, context);
-        if (valid is not null)
-        {
-            var written = valid.any(1).view(rows.shape[0], 1, 1);
-            newSlots = where(written, newSlots, slots);
-            if (newCells is not null) newCells = where(written, newCells, cells!);
-        }
-        return (newSlots.MoveToOuterDisposeScope(), newCells?.MoveToOuterDisposeScope(), mass.MoveToOuterDisposeScope());
+        var h = attn_norm.forward(x);
+        return (h, NsmOps.SplitHeads(q_proj.forward(h), numHeads));
     }
 
     /// <summary>
-    /// The rows a write takes: Norm(rows) (B, n, d) passed through the causal write convolution
-    /// (history: the k-1 rows before, (B, k-1, d)), plus the embedding of each row's chunk offset
-    /// (firstOffset, firstOffset+1, ... mod c), followed by Norm of the lower layer's slots with
-    /// cross-layer states. Returns the inputs (B, n [+ s'], d) and their validity (B, n [+ s']) or null.
+    /// The read of rows x (B, n, d) and the two residual blocks after it: x + W_o·Read(h), then
+    /// the FFN residual. h: Norm(x) (B, n, d); q: its queries (B, h, n, hd); local: the local
+    /// attention of the rows, outputs (B, h, n, hd) and log-normalisers (B, h, n), or null;
+    /// slots: (B, s, d) the slots the rows read. Returns the new rows (B, n, d), the weights within
+    /// the slots (B, h, n, s) and the share of the read that went to the slots (B, h, n, 1).
     /// </summary>
-    internal (Tensor Inputs, Tensor? Valid) WriteInputs(Tensor rows, Tensor? valid, long firstOffset, (Tensor Slots, Tensor Active)? lower, Tensor? history)
+    private (Tensor Output, Tensor SlotWeights, Tensor SlotShare) ReadRows(Tensor x, Tensor h, Tensor q, (Tensor, Tensor)? local, Tensor slots, SlotContext context)
     {
-        using var scope = NewDisposeScope();
-        var (b, n) = (rows.shape[0], rows.shape[1]);
-        var inputs = write_norm.forward(rows);
-        if (write_conv is not null)
-        {
-            var lags = write_conv.shape[0];
-            var padded = cat([write_norm.forward(history!), inputs], 1);                        // (B, k-1 + n, d)
-            inputs = inputs * write_conv[0];
-            for (long i = 1; i < lags; i++)
-                inputs = inputs + padded.narrow(1, lags - 1 - i, n) * write_conv[i];            // token t-i
-        }
-        if (write_position is not null)
-        {
-            if (firstOffset == 0 && n == chunk)
-            {
-                inputs = inputs + write_position;                                                 // a whole chunk: offsets 0..c-1
-            }
-            else
-            {
-                var offsets = arange(firstOffset, firstOffset + n, device: rows.device) % chunk;  // (n)
-                inputs = inputs + write_position.index_select(0, offsets);
-            }
-        }
-        var inputValid = valid;
-        if (lower is { } l && cross_norm is not null)
-        {
-            var s = l.Slots.shape[1];
-            inputs = cat([inputs, cross_norm.forward(l.Slots)], 1);                               // (B, n + s', d)
-            inputValid = cat([valid ?? ones([b, n], ScalarType.Bool, rows.device), l.Active.unsqueeze(0).expand(b, s)], 1);
-        }
-        return (inputs.MoveToOuterDisposeScope(), inputValid?.MoveToOuterDisposeScope());
+        var (slotOut, slotLse, slotWeights) = state_read.Read(q, slots, context.LogitBias);
+        var (fused, share) = fusion.Combine(h, local, (slotOut, slotLse));
+        var output = x + Dropout(out_proj.forward(NsmOps.MergeHeads(fused)));
+        output = output + Dropout(ffn.forward(ffn_norm.forward(output)));
+        return (output, slotWeights, share);
     }
 
-    /// <summary>
-    /// Applies a write: the propagator's update from slots/cells (B, s, d), candidate and mass
-    /// (B, s, d), the slots' RMS clipped at 1, then communication among the active slots.
-    /// </summary>
-    internal (Tensor Slots, Tensor? Cells) Propagate(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass, SlotContext context)
+    /// <summary>Rows lo..lo+count-1 of dim 2 of a chunk's local-attention result; the tensor itself when that is all of it.</summary>
+    private static Tensor Rows(Tensor t, long lo, long count) => lo == 0 && count == t.shape[2] ? t : t.narrow(2, lo, count);
+
+    /// <summary>Validity (B, rows) of the rows of the chunk that group g completes, the partial rows before the call included; null when all are valid.</summary>
+    private static Tensor? ChunkValid(Tensor? valid, ChunkGrid grid, long g)
     {
-        using var scope = NewDisposeScope();
-        var (newSlots, newCells) = propagator.Update(slots, cells, candidate, mass);
-        newSlots = NsmOps.ClipRms(newSlots);
-        if (communication is not null) newSlots = communication.forward(newSlots, context);
-        return (newSlots.MoveToOuterDisposeScope(), newCells?.MoveToOuterDisposeScope());
+        if (valid is null) return null;
+        var rowValid = valid.narrow(1, grid.Start(g), grid.End(g) - grid.First(g));
+        return g == 0 && grid.Partial > 0 ? cat([ones([valid.shape[0], grid.Partial], ScalarType.Bool, valid.device), rowValid], 1) : rowValid;
     }
 
     /// <summary>Dropout on a residual branch; skipped (no op at all) when the rate is 0 or in eval mode.</summary>
@@ -437,40 +318,5 @@ public sealed class NsmLayer : nn.Module
     {
         using var keep = manager.Compact();
         writer.Compact(keep);
-    }
-
-    /// <summary>Sums read and write mass per slot over the chunks of one call, for the usage EMAs.</summary>
-    private sealed class UsageAccumulator
-    {
-        private Tensor? read;
-        private Tensor? write;
-        private int reads;
-        private int writes;
-
-        /// <summary>weights: (B, h, n, s) attention within the slots; share: (B, h, n, 1) share of the joint read that went to slots.</summary>
-        public void AddRead(Tensor weights, Tensor share)
-        {
-            using var noGrad = no_grad();
-            var mass = (weights * share).mean([0, 1, 2]).detach();                 // (s)
-            read = read is null ? mass : read + mass;
-            reads++;
-        }
-
-        /// <summary>mass: (B, s, d) per-channel write mass.</summary>
-        public void AddWrite(Tensor mass)
-        {
-            using var noGrad = no_grad();
-            var perSlot = mass.mean([0, 2]).detach();                               // (s)
-            write = write is null ? perSlot : write + perSlot;
-            writes++;
-        }
-
-        public void Record(StateManager manager, double decay)
-        {
-            using var noGrad = no_grad();
-            using var writeMean = write is null ? null : write / writes;
-            using var readMean = read is null ? null : read / reads;
-            manager.RecordUsage(writeMean, readMean, decay);
-        }
     }
 }

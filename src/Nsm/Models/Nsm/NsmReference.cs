@@ -114,11 +114,12 @@ public static class NsmReference
     private static (Tensor Slots, Tensor? Cells) WriteChunk(NsmLayer layer, List<Tensor> rows, Tensor? history, Tensor slots, Tensor? cells, (Tensor Slots, Tensor Active)? lower)
     {
         var context = layer.Manager.Context();
-        var (inputs, valid) = layer.WriteInputs(cat(rows, 1), null, 0, lower, history);   // (B, n, d)
-        if (layer.Writer is not TokenRouter router)
+        var write = layer.WritePath();
+        var (inputs, valid) = write.WriteInputs(cat(rows, 1), null, 0, lower, history);   // (B, n, d)
+        if (write.Writer is not TokenRouter router)
         {
-            var (slotCandidate, slotMass) = layer.Writer.Write(inputs, valid, slots, context);
-            return layer.Propagate(slots, cells, slotCandidate, slotMass, context);
+            var (slotCandidate, slotMass) = write.Writer.Write(inputs, valid, slots, context);
+            return write.Propagate(slots, cells, slotCandidate, slotMass, context);
         }
         Tensor? weighted = null, mass = null;
         var scaleBySlot = context.WriteScale;                                     // (s)
@@ -136,6 +137,6 @@ public static class NsmReference
         var (b, heads, s, dh) = (candidate.shape[0], candidate.shape[1], candidate.shape[2], candidate.shape[3]);
         var merged = candidate.transpose(1, 2).reshape(b, s, heads * dh);         // (B, s, d)
         var perChannel = mass.transpose(1, 2).repeat_interleave(dh, dim: 2);      // (B, s, d)
-        return layer.Propagate(slots, cells, merged, perChannel, context);
+        return write.Propagate(slots, cells, merged, perChannel, context);
     }
 }

@@ -8,9 +8,9 @@ namespace Nsm.Models.Nsm;
 
 /// <summary>
 /// Token-to-state read: token queries attend over the slots' keys and values, projected from
-/// Norm(S). Slots carry no positions. Each slot's importance enters as an additive bias
-/// log sigmoid(theta_j) on its logits, and inactive slots are masked out (both come from
-/// <see cref="SlotContext.LogitBias"/>). Cost O(n·s·d) per call.
+/// Norm(S); the attention itself is <see cref="SlotAttention"/>. Slots carry no positions. Each
+/// slot's importance enters as an additive bias log sigmoid(theta_j) on its logits, and inactive
+/// slots are masked out (both come from <see cref="SlotContext.LogitBias"/>). Cost O(n·s·d) per call.
 /// </summary>
 public sealed class StateRead : nn.Module
 {
@@ -38,17 +38,14 @@ public sealed class StateRead : nn.Module
     }
 
     /// <summary>
-    /// queries: (B, h, n, hd); keys, values: (B, h, s, hd); bias: (s) additive logit bias
-    /// (importance and active mask). Returns the output (B, h, n, hd), the log-normaliser
-    /// (B, h, n) and the attention weights over the slots (B, h, n, s).
+    /// The read of the slots (B, s, d) by queries (B, h, n, hd); bias: (s) additive logit bias.
+    /// Returns the output (B, h, n, hd), the log-normaliser (B, h, n) and the weights over the slots (B, h, n, s).
     /// </summary>
-    public static (Tensor Output, Tensor LogSumExp, Tensor Weights) Attend(Tensor queries, Tensor keys, Tensor values, Tensor bias)
+    public (Tensor Output, Tensor LogSumExp, Tensor Weights) Read(Tensor queries, Tensor slots, Tensor bias)
     {
         using var scope = NewDisposeScope();
-        var scale = 1.0 / Math.Sqrt(queries.shape[^1]);
-        var logits = queries.matmul(keys.transpose(-1, -2)) * scale + bias;   // (B, h, n, s)
-        var (weights, lse) = NsmOps.Softmax(logits);
-        var output = weights.matmul(values);                                    // (B, h, n, hd)
+        var (keys, values) = KeysValues(slots);
+        var (output, lse, weights) = SlotAttention.Attend(queries, keys, values, bias);
         return (output.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
     }
 }

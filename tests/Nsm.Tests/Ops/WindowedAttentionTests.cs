@@ -1,11 +1,11 @@
 using static TorchSharp.torch;
-using Nsm.Models.Nsm;
+using Nsm.Ops;
 using Nsm.Tests.Support;
 
 namespace Nsm.Tests.Ops;
 
 /// <summary>The windowed local attention against dense attention over the whole key sequence with an explicit mask.</summary>
-public sealed class LocalAttentionTests
+public sealed class WindowedAttentionTests
 {
     [Theory]
     [InlineData(4, 4, 0, true)]     // w = c, the design default
@@ -30,7 +30,7 @@ public sealed class LocalAttentionTests
         keyValid.narrow(1, before + groups * c, after).fill_(false);
         keyValid.index_fill_(1, arange(before, before + groups * c, c), true);
 
-        var (fastOut, fastLse) = LocalAttention.Attend(queries, keys, values, keyValid, before, after, causal);
+        var (fastOut, fastLse) = WindowedAttention.Attend(queries, keys, values, keyValid, before, after, causal);
 
         // Dense reference: query (g, j) at key index before + g·c + j sees keys g·c .. before + g·c + j
         // (causal) or g·c .. g·c + before + c + after - 1 (bidirectional), when valid.
