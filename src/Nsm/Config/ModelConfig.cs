@@ -5,7 +5,7 @@ namespace Nsm.Config;
 
 /// <summary>
 /// The <c>model</c> section. Settings shared by the model kinds live here; the settings of one
-/// family live in its option section (NSM keys in ModelConfig.Nsm.cs, <see cref="S4dOptions"/>, ...),
+/// family live in its option section (<see cref="NsmOptions"/>, <see cref="S4dOptions"/>, ...),
 /// whose keys appear flat in the JSON (<c>model.num_states</c>) and apply to that family only.
 /// </summary>
 [JsonConverter(typeof(ModelConfigJsonConverter))]
@@ -62,6 +62,10 @@ public sealed partial record ModelConfig
     /// </summary>
     [JsonPropertyName("target_params"), ConfigRange(0, 1e11)]
     public double TargetParams { get; init; }
+
+    /// <summary>Options of the Neural State Machine (model.kind = "nsm").</summary>
+    [ConfigSection("nsm")]
+    public NsmOptions Nsm { get; init; } = new();
 
     /// <summary>Options of RWKV (model.kind = "rwkv").</summary>
     [ConfigSection("rwkv")]

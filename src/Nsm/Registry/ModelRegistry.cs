@@ -25,7 +25,7 @@ public static class ModelRegistry
     private static readonly Dictionary<string, Entry> Entries = new()
     {
         ["transformer"] = new((c, s) => new TransformerModel(c, s), c => ConfigRules.HeadsDivideWidth(c, rotary: true), TransformerModel.FlopFormula),
-        ["nsm"] = new((c, s) => new NsmModel(c, s), _ => { }, NsmModel.FlopFormula),
+        ["nsm"] = new((c, s) => new NsmModel(c, s), c => c.Nsm.Validate(c), NsmModel.FlopFormula),
         ["lstm"] = new((c, s) => new LstmModel(c, s), _ => { }, LstmModel.FlopFormula),
         ["rwkv"] = new((c, s) => new RwkvModel(c, s), c => c.Rwkv.Validate(c), RwkvModel.FlopFormula),
         ["s4d"] = new((c, s) => new S4dModel(c, s), c => c.S4d.Validate(c), S4dModel.FlopFormula),

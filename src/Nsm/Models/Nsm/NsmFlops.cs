@@ -14,7 +14,7 @@ internal static class NsmFlops
     public const string Formula = "dense (slot-side weights x s/c) + L·[4d(w+c) local + 4ds read + 2ds write (4ds slot router) + 4ds²/c communication]";
 
     /// <summary>Slots a layer computes with: the capacity (inactive slots are masked, not skipped).</summary>
-    private static double Slots(ModelConfig c) => Math.Max(c.NumStates, c.MaxStates);
+    private static double Slots(ModelConfig c) => Math.Max(c.Nsm.NumStates, c.Nsm.MaxStates);
 
     /// <summary>
     /// Token-side projections run for every token; the slot side (state read keys and values,
@@ -24,10 +24,10 @@ internal static class NsmFlops
     public static double WeightMultiplier(ModelConfig c, TaskSpec spec, long n, string name)
     {
         if (name.Contains("state_init") || name.Contains("write_position") || name.Contains("slot_pool")) return 0;
-        var perSlot = Slots(c) / (spec.Causal ? Math.Min(c.ChunkSize, Math.Max(1, n)) : Math.Max(1, n));
+        var perSlot = Slots(c) / (spec.Causal ? Math.Min(c.Nsm.ChunkSize, Math.Max(1, n)) : Math.Max(1, n));
         if (name.Contains(".state_read.") || name.Contains(".propagator.") || name.Contains(".communication.") || name.Contains(".writer.query_proj")) return perSlot;
         // With cross-layer states the writer also takes the lower layer's s slots as rows of each chunk.
-        if (name.Contains(".writer.") && c.CrossLayerStates && spec.Causal) return 1 + perSlot;
+        if (name.Contains(".writer.") && c.Nsm.CrossLayerStates && spec.Causal) return 1 + perSlot;
         return 1;
     }
 
@@ -38,11 +38,11 @@ internal static class NsmFlops
     /// </summary>
     public static double Mixing(ModelConfig c, TaskSpec spec, long n)
     {
-        double d = c.DModel, s = Slots(c), chunk = Math.Min(c.ChunkSize, Math.Max(1, n)), w = c.Window;
-        var local = c.LocalAttention ? 4 * d * (spec.Causal ? w + chunk : 2 * w + chunk) : 0;
+        double d = c.DModel, s = Slots(c), chunk = Math.Min(c.Nsm.ChunkSize, Math.Max(1, n)), w = c.Nsm.Window;
+        var local = c.Nsm.LocalAttention ? 4 * d * (spec.Causal ? w + chunk : 2 * w + chunk) : 0;
         var read = 4 * d * s;
-        var write = c.Router == NsmRouter.Slot ? 4 * d * s : 2 * d * s;
-        var partners = c.Communication switch { NsmCommunication.Dense => s, NsmCommunication.TopK => Math.Min(s, c.CommunicationTopK), _ => 0 };
+        var write = c.Nsm.Router == NsmRouter.Slot ? 4 * d * s : 2 * d * s;
+        var partners = c.Nsm.Communication switch { NsmCommunication.Dense => s, NsmCommunication.TopK => Math.Min(s, c.Nsm.CommunicationTopK), _ => 0 };
         var communication = 4 * d * s * partners / (spec.Causal ? chunk : Math.Max(1, n));
         return c.NumLayers * (local + read + write + communication);
     }

@@ -59,73 +59,68 @@ public sealed class NsmLayer : nn.Module
     private readonly double usageDecay;
     private readonly double dropoutRate;
 
-    /// <param name="config">Model settings (NSM keys in ModelConfig.Nsm.cs).</param>
+    /// <param name="config">Model settings (the NSM's in <see cref="ModelConfig.Nsm"/>).</param>
     /// <param name="takesLowerSlots">Whether this layer's write also takes the slots of the layer below (cross-layer states).</param>
     public NsmLayer(ModelConfig config, bool takesLowerSlots) : base(nameof(NsmLayer))
     {
+        config.Nsm.Validate(config);
         dim = config.DModel;
         numHeads = config.NumHeads;
-        if (dim % numHeads != 0) throw new ConfigException($"'model.d_model' ({dim}) must be divisible by 'model.num_heads' ({numHeads})");
-        if (dim % config.RouterHeads != 0) throw new ConfigException($"'model.d_model' ({dim}) must be divisible by 'model.router_heads' ({config.RouterHeads})");
         headDim = dim / numHeads;
-        if (config.LocalAttention && headDim % 2 != 0) throw new ConfigException($"'model.d_model' / 'model.num_heads' = {headDim} must be even for rotary positions in the local attention");
-        chunk = config.ChunkSize;
-        window = config.Window;
-        usageDecay = config.UsageDecay;
+        chunk = config.Nsm.ChunkSize;
+        window = config.Nsm.Window;
+        usageDecay = config.Nsm.UsageDecay;
         dropoutRate = config.Dropout;
         var (capacity, active) = SlotCounts(config);
 
         attn_norm = new RmsNorm(dim);
         q_proj = nn.Linear(dim, dim, hasBias: false);
-        if (config.LocalAttention) local = new LocalAttention(dim, numHeads, config.RopeBase);
+        if (config.Nsm.LocalAttention) local = new LocalAttention(dim, numHeads, config.RopeBase);
         state_read = new StateRead(dim, numHeads);
-        fusion = new HybridFusion(dim, numHeads, config.Fusion);
+        fusion = new HybridFusion(dim, numHeads, config.Nsm.Fusion);
         out_proj = nn.Linear(dim, dim, hasBias: false);
         ffn_norm = new RmsNorm(dim);
         ffn = new SwiGlu(dim, SwiGlu.HiddenWidth(dim, config.FfnMult));
         dropout = nn.Dropout(config.Dropout);
 
         write_norm = new RmsNorm(dim);
-        if (config.WritePositions) write_position = nn.Parameter(randn(chunk, dim) * 0.5);
-        if (config.WriteConv > 1)
+        if (config.Nsm.WritePositions) write_position = nn.Parameter(randn(chunk, dim) * 0.5);
+        if (config.Nsm.WriteConv > 1)
         {
             // Row i weighs the token i steps back: 1 for the token itself, random for earlier ones,
             // so the previous tokens reach the write from the first step on.
-            var kernel = randn(config.WriteConv, dim) * 0.5;
+            var kernel = randn(config.Nsm.WriteConv, dim) * 0.5;
             kernel[0] = ones(dim);
             write_conv = nn.Parameter(kernel);
         }
         if (takesLowerSlots) cross_norm = new RmsNorm(dim);
-        writer = config.Router switch
+        writer = config.Nsm.Router switch
         {
-            NsmRouter.Token => new TokenRouter(dim, capacity, config.RouterHeads, config.RouterTemperature, config.RouterTopK, config.RouterNull),
-            NsmRouter.Slot => new SlotRouter(dim, config.RouterHeads, config.RouterNull),
-            _ => throw new ArgumentOutOfRangeException(nameof(config), config.Router, "model.router"),
+            NsmRouter.Token => new TokenRouter(dim, capacity, config.Nsm.RouterHeads, config.Nsm.RouterTemperature, config.Nsm.RouterTopK, config.Nsm.RouterNull),
+            NsmRouter.Slot => new SlotRouter(dim, config.Nsm.RouterHeads, config.Nsm.RouterNull),
+            _ => throw new ArgumentOutOfRangeException(nameof(config), config.Nsm.Router, "model.router"),
         };
-        propagator = StatePropagator.Create(config.Propagator, dim);
-        communication = config.Communication switch
+        propagator = StatePropagator.Create(config.Nsm.Propagator, dim);
+        communication = config.Nsm.Communication switch
         {
             NsmCommunication.None => null,
             NsmCommunication.Dense => new StateCommunication(dim, numHeads, 0, StateFfnHidden(config)),
-            NsmCommunication.TopK => new StateCommunication(dim, numHeads, config.CommunicationTopK, StateFfnHidden(config)),
-            _ => throw new ArgumentOutOfRangeException(nameof(config), config.Communication, "model.communication"),
+            NsmCommunication.TopK => new StateCommunication(dim, numHeads, config.Nsm.CommunicationTopK, StateFfnHidden(config)),
+            _ => throw new ArgumentOutOfRangeException(nameof(config), config.Nsm.Communication, "model.communication"),
         };
-        manager = new StateManager(capacity, active, dim, config.ImportanceInit);
+        manager = new StateManager(capacity, active, dim, config.Nsm.ImportanceInit);
         RegisterComponents();
     }
 
     /// <summary>Slot capacity and initially active slots from num_states, max_states and initial_states.</summary>
     public static (int Capacity, int Active) SlotCounts(ModelConfig config)
     {
-        var active = config.InitialStates > 0 ? config.InitialStates : config.NumStates;
-        var capacity = config.MaxStates > 0 ? config.MaxStates : Math.Max(config.NumStates, active);
-        if (active > capacity)
-            throw new ConfigException($"'model.max_states' = {capacity} is smaller than the initially active slots ({active}, from 'model.initial_states' or 'model.num_states')");
-        return (capacity, active);
+        config.Nsm.Validate(config);
+        return (config.Nsm.Capacity, config.Nsm.InitiallyActive);
     }
 
     private static long StateFfnHidden(ModelConfig config) =>
-        config.StateFfnMult > 0 ? SwiGlu.HiddenWidth(config.DModel, config.StateFfnMult) : 0;
+        config.Nsm.StateFfnMult > 0 ? SwiGlu.HiddenWidth(config.DModel, config.Nsm.StateFfnMult) : 0;
 
     /// <summary>The slot resources of this layer (importance, active mask, usage, pruning).</summary>
     public StateManager Manager => manager;

@@ -33,15 +33,10 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
     public NsmModel(ModelConfig config, TaskSpec spec) : base(nameof(NsmModel), spec, config.DModel)
     {
         this.config = config;
-        if (config.CommunicationTopK > NsmLayer.SlotCounts(config).Capacity && config.Communication == NsmCommunication.TopK)
-            throw new ConfigException($"'model.communication_top_k' = {config.CommunicationTopK} exceeds the slots per layer ({NsmLayer.SlotCounts(config).Capacity}); use communication = \"dense\" or a smaller k");
-        if (config.RouterTopK > NsmLayer.SlotCounts(config).Capacity)
-            throw new ConfigException($"'model.router_top_k' = {config.RouterTopK} exceeds the slots per layer ({NsmLayer.SlotCounts(config).Capacity})");
-        if (config.RouterTopK > 0 && config.Router != NsmRouter.Token)
-            throw new ConfigException("'model.router_top_k' applies to router = \"token\" only; set it to 0 or use the token router");
+        config.Nsm.Validate(config);
         embed = new InputEmbedding(spec, config.DModel, config.InputStem, config.StemChannels);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers)
-            .Select(i => new NsmLayer(config, takesLowerSlots: config.CrossLayerStates && i > 0)).ToArray());
+            .Select(i => new NsmLayer(config, takesLowerSlots: config.Nsm.CrossLayerStates && i > 0)).ToArray());
         norm_f = new RmsNorm(config.DModel);
         var classify = spec.Output == TaskOutput.Classification;
         head = new OutputHead(spec, config.DModel, embed, config.TieEmbeddings, classifierInput: classify ? 2 * config.DModel : 0);
@@ -74,7 +69,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
             {
                 var (y, _, chunkSlots) = layer.Forward(x, paddingMask, layer.InitialState(x.shape[0]), lower);
                 x = y;
-                lower = config.CrossLayerStates ? (chunkSlots, layer.Manager.ActiveMask) : null;
+                lower = config.Nsm.CrossLayerStates ? (chunkSlots, layer.Manager.ActiveMask) : null;
             }
             result = head.PerToken(norm_f.forward(x));
         }
@@ -84,7 +79,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
             Tensor? slots = null;
             foreach (var layer in layers)
             {
-                (x, slots) = layer.Encode(x, paddingMask, config.CrossLayerStates ? lower : null);
+                (x, slots) = layer.Encode(x, paddingMask, config.Nsm.CrossLayerStates ? lower : null);
                 lower = (slots, layer.Manager.ActiveMask);
             }
             var tokens = norm_f.forward(x);
@@ -99,7 +94,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
                 result = head.Classify(cat([pooledTokens, pooledSlots], -1));
             }
         }
-        if (training && config.ManageStatesEvery > 0 && ++trainingPasses % config.ManageStatesEvery == 0)
+        if (training && config.Nsm.ManageStatesEvery > 0 && ++trainingPasses % config.Nsm.ManageStatesEvery == 0)
             ManageStates();
         return result.MoveToOuterDisposeScope();
     }
@@ -115,10 +110,10 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
     /// <summary>Importance L1 penalty: importance_l1 · sum over layers of the mean sigmoid(theta) of active slots; null when off.</summary>
     public override Tensor? AuxiliaryLoss()
     {
-        if (config.ImportanceL1 <= 0) return null;
+        if (config.Nsm.ImportanceL1 <= 0) return null;
         using var scope = NewDisposeScope();
         var total = layers.Select(l => l.Manager.ImportancePenalty()).Aggregate((a, b) => a + b);
-        return (total * config.ImportanceL1).MoveToOuterDisposeScope();
+        return (total * config.Nsm.ImportanceL1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -131,8 +126,8 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
         int pruned = 0, allocated = 0;
         foreach (var layer in layers)
         {
-            if (config.PruneThreshold > 0) pruned += layer.Manager.Prune(config.PruneThreshold);
-            if (config.AllocateThreshold > 0 && layer.Manager.Allocate(config.AllocateThreshold)) allocated++;
+            if (config.Nsm.PruneThreshold > 0) pruned += layer.Manager.Prune(config.Nsm.PruneThreshold);
+            if (config.Nsm.AllocateThreshold > 0 && layer.Manager.Allocate(config.Nsm.AllocateThreshold)) allocated++;
         }
         return (pruned, allocated);
     }
@@ -149,7 +144,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
 
     /// <summary>Bytes of the slot tensors (and LSTM cells) of a streaming state for a batch: the part pruning shrinks.</summary>
     public long SlotStateBytes(long batchSize) =>
-        layers.Sum(l => batchSize * l.Manager.Capacity * config.DModel * sizeof(float) * (config.Propagator == NsmPropagator.Lstm ? 2L : 1L));
+        layers.Sum(l => batchSize * l.Manager.Capacity * config.DModel * sizeof(float) * (config.Nsm.Propagator == NsmPropagator.Lstm ? 2L : 1L));
 
     /// <summary>
     /// Largest size in bytes a streaming state reaches for a batch, at any context length:
@@ -159,8 +154,8 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
     public long MaxStreamingStateBytes(long batchSize)
     {
         var perToken = batchSize * config.DModel * (long)sizeof(float);
-        var cache = config.LocalAttention ? 2 * (config.Window + config.ChunkSize - 1) * perToken : 0;
-        return SlotStateBytes(batchSize) + layers.Count * (cache + (config.ChunkSize - 1 + config.WriteConv - 1) * perToken);
+        var cache = config.Nsm.LocalAttention ? 2 * (config.Nsm.Window + config.Nsm.ChunkSize - 1) * perToken : 0;
+        return SlotStateBytes(batchSize) + layers.Count * (cache + (config.Nsm.ChunkSize - 1 + config.Nsm.WriteConv - 1) * perToken);
     }
 
     public ModelState InitialState(long batchSize)
@@ -185,7 +180,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
             var layerState = LayerState(state, i);
             var (y, newState, chunkSlots) = layers[i].Forward(x, null, layerState, lower);
             x = y;
-            lower = config.CrossLayerStates ? (chunkSlots, layers[i].Manager.ActiveMask) : null;
+            lower = config.Nsm.CrossLayerStates ? (chunkSlots, layers[i].Manager.ActiveMask) : null;
             foreach (var (name, t) in newState.Named()) next[$"layers.{i}.{name}"] = t;
         }
         var logits = head.PerToken(norm_f.forward(x));

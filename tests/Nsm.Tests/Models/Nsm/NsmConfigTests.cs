@@ -68,7 +68,7 @@ public sealed class NsmConfigTests
         var config = ConfigLoader.LoadPreset("copy-long-nsm");
         // The first copied token is needed seq_len + delay positions later; a token sees at most
         // window + chunk_size - 1 positions back without the slots.
-        Assert.True(config.Task.SeqLen + config.Task.Delay > config.Model.Window + config.Model.ChunkSize - 1);
+        Assert.True(config.Task.SeqLen + config.Task.Delay > config.Model.Nsm.Window + config.Model.Nsm.ChunkSize - 1);
     }
 
     [Fact]

@@ -1,13 +1,14 @@
 using System.Text.Json.Serialization;
-using Nsm.Models.Nsm;
+using Nsm.Core;
 
 namespace Nsm.Config;
 
 /// <summary>
-/// Settings of the Neural State Machine family (<c>model.kind = "nsm"</c>); see docs/nsm.md and
-/// the design in docs/design.md. Other model kinds ignore them.
+/// Options of the Neural State Machine family (<c>model.kind = "nsm"</c>), the section
+/// <c>ModelConfig.Nsm</c>; in JSON the keys sit flat in the model section (<c>model.num_states</c>).
+/// See docs/nsm.md and the design in docs/design.md. Other model kinds ignore them.
 /// </summary>
-public sealed partial record ModelConfig
+public sealed record NsmOptions : IOptionsSection
 {
     /// <summary>
     /// State slots per layer that start active (s). With <c>max_states</c> = 0 this is also the
@@ -143,4 +144,31 @@ public sealed partial record ModelConfig
     /// <summary>StateManager: run pruning and allocation every this many training forward passes (0 = only when called). Default 0.</summary>
     [JsonPropertyName("manage_states_every"), ConfigRange(0, 1e9)]
     public int ManageStatesEvery { get; init; }
+
+    /// <summary>Slots that start active: initial_states, or num_states for 0.</summary>
+    public int InitiallyActive => InitialStates > 0 ? InitialStates : NumStates;
+
+    /// <summary>Slot capacity per layer: max_states, or the larger of num_states and the initially active slots for 0.</summary>
+    public int Capacity => MaxStates > 0 ? MaxStates : Math.Max(NumStates, InitiallyActive);
+
+    /// <summary>The rules that tie the NSM's keys to each other and to d_model and num_heads.</summary>
+    public void Validate(ModelConfig model)
+    {
+        if (model.TargetParams == 0)
+        {
+            var (dim, heads) = (model.DModel, model.NumHeads);
+            if (dim % heads != 0) throw new ConfigException($"'model.d_model' ({dim}) must be divisible by 'model.num_heads' ({heads})");
+            if (dim % RouterHeads != 0) throw new ConfigException($"'model.d_model' ({dim}) must be divisible by 'model.router_heads' ({RouterHeads})");
+            if (LocalAttention && dim / heads % 2 != 0)
+                throw new ConfigException($"'model.d_model' / 'model.num_heads' = {dim / heads} must be even for rotary positions in the local attention");
+        }
+        if (InitiallyActive > Capacity)
+            throw new ConfigException($"'model.max_states' = {Capacity} is smaller than the initially active slots ({InitiallyActive}, from 'model.initial_states' or 'model.num_states')");
+        if (Communication == NsmCommunication.TopK && CommunicationTopK > Capacity)
+            throw new ConfigException($"'model.communication_top_k' = {CommunicationTopK} exceeds the slots per layer ({Capacity}); use communication = \"dense\" or a smaller k");
+        if (RouterTopK > Capacity)
+            throw new ConfigException($"'model.router_top_k' = {RouterTopK} exceeds the slots per layer ({Capacity})");
+        if (RouterTopK > 0 && Router != NsmRouter.Token)
+            throw new ConfigException("'model.router_top_k' applies to router = \"token\" only; set it to 0 or use the token router");
+    }
 }
