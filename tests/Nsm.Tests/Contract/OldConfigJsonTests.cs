@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+using Nsm.Config;
+using Nsm.Registry;
+
+namespace Nsm.Tests.Contract;
+
+/// <summary>
+/// A run folder's config.json written before the reorganisation (commit 5b09995, every key of
+/// every family flat in its section) still loads, means the same, and is written back with the
+/// same keys and values.
+/// </summary>
+public sealed class OldConfigJsonTests
+{
+    static string OldFile => Path.Combine(ContractSnapshot.Folder(), "config-5b09995-mqar-nsm.json");
+
+    [Fact]
+    public void AnOldConfigJsonLoadsAndValidates()
+    {
+        var config = ConfigLoader.LoadFile(OldFile);
+        // The file sets state_size (an S4D/Mamba key) on an NSM run: ignored, with one warning.
+        var warning = Assert.Single(ConfigValidator.Validate(config));
+        Assert.Contains("'model.state_size' is ignored", warning);
+        Assert.Equal("nsm", config.Model.Kind);
+        Assert.Equal(24, config.Model.Nsm.NumStates);
+        Assert.Equal(NsmPropagator.Linear, config.Model.Nsm.Propagator);
+        // A key two families share sets both.
+        Assert.Equal(32, config.Model.S4d.StateSize);
+        Assert.Equal(32, config.Model.Mamba.StateSize);
+        Assert.Equal("mqar", config.Task.Name);
+    }
+
+    [Fact]
+    public void WritingItBackKeepsEveryKeyAndValue()
+    {
+        var old = JsonNode.Parse(File.ReadAllText(OldFile))!.AsObject();
+        var written = ConfigLoader.ToJson(ConfigLoader.LoadFile(OldFile));
+        foreach (var section in new[] { "model", "task", "train" })
+        {
+            var a = old[section]!.AsObject();
+            var b = written[section]!.AsObject();
+            Assert.Equal(a.Select(kv => kv.Key).Order(StringComparer.Ordinal), b.Select(kv => kv.Key).Order(StringComparer.Ordinal));
+            foreach (var (key, value) in a)
+                Assert.True(JsonNode.DeepEquals(value, b[key]), $"{section}.{key}: {value?.ToJsonString()} became {b[key]?.ToJsonString()}");
+        }
+    }
+}
