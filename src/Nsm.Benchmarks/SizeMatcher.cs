@@ -3,11 +3,6 @@ using Nsm.Core;
 using Nsm.Models;
 using Nsm.Registry;
 
-
-
-
-
-
 namespace Nsm.Benchmarks;
 
 /// <summary>

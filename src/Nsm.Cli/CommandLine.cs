@@ -2,11 +2,6 @@ using Nsm.Cli.Commands;
 using Nsm.Core;
 using Nsm.Training;
 
-
-
-
-
-
 namespace Nsm.Cli;
 
 /// <summary>Dispatches <c>nsm</c> sub-commands and turns known failures into one-line errors with exit code 2.</summary>

@@ -1,10 +1,5 @@
 using Nsm.Benchmarks;
 
-
-
-
-
-
 namespace Nsm.Cli.Commands;
 
 /// <summary><c>nsm bench</c>: tasks x models at equal parameter and training budgets (src/Nsm.Benchmarks).</summary>

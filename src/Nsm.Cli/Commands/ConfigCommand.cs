@@ -1,10 +1,5 @@
 using Nsm.Config;
 
-
-
-
-
-
 namespace Nsm.Cli.Commands;
 
 /// <summary>

@@ -1,11 +1,6 @@
 using Nsm.Config;
 using Nsm.Registry;
 
-
-
-
-
-
 namespace Nsm.Cli.Commands;
 
 /// <summary>Resolves --config FILE / --preset NAME / --set overrides into a run config.</summary>

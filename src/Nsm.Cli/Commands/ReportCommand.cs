@@ -1,10 +1,5 @@
 using Nsm.Benchmarks;
 
-
-
-
-
-
 namespace Nsm.Cli.Commands;
 
 /// <summary><c>nsm report</c>: docs/benchmarks.md from the output folders of scale, layer, bench and stream.</summary>

@@ -1,11 +1,6 @@
 using Nsm.Benchmarks;
 using Nsm.Registry;
 
-
-
-
-
-
 namespace Nsm.Cli.Commands;
 
 /// <summary><c>nsm scale</c>: throughput, memory and generation cost against sequence length (src/Nsm.Benchmarks).</summary>

@@ -1,10 +1,5 @@
 using Nsm.Benchmarks;
 
-
-
-
-
-
 namespace Nsm.Cli.Commands;
 
 /// <summary><c>nsm stream</c>: memory while a million tokens stream through a model (src/Nsm.Benchmarks).</summary>

@@ -2,11 +2,6 @@ using Nsm.Checkpoints;
 using Nsm.Config;
 using Nsm.Training;
 
-
-
-
-
-
 namespace Nsm.Cli.Commands;
 
 /// <summary><c>nsm train --config FILE|--preset NAME [--set k=v ...] [--out DIR] [--resume DIR]</c></summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Reflection;
 using Nsm.Core;
-using Nsm.Registry;
 
 namespace Nsm.Config;
 

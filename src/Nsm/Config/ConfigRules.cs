@@ -1,7 +1,5 @@
 using Nsm.Core;
 
-
-
 namespace Nsm.Config;
 
 /// <summary>Cross-field rules that several model families share.</summary>

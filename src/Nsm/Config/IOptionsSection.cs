@@ -1,7 +1,5 @@
 using Nsm.Core;
 
-
-
 namespace Nsm.Config;
 
 /// <summary>The options of one model family, with the rules that tie its keys to each other and to the shared model keys.</summary>

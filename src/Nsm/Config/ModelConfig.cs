@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Nsm.Registry;
 
 namespace Nsm.Config;
 
@@ -11,7 +10,7 @@ namespace Nsm.Config;
 [JsonConverter(typeof(ModelConfigJsonConverter))]
 public sealed partial record ModelConfig
 {
-    /// <summary>Which model to build; see <see cref="ModelRegistry"/>.</summary>
+    /// <summary>Which model to build; see <c>Nsm.Registry.ModelRegistry</c>.</summary>
     [JsonPropertyName("kind")]
     public string Kind { get; init; } = "transformer";
 

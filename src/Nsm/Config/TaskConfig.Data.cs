@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization;
 using Nsm.Core;
-using Nsm.Tasks;
 
 namespace Nsm.Config;
 

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Nsm.Registry;
 
 namespace Nsm.Config;
 
@@ -9,7 +8,7 @@ namespace Nsm.Config;
 /// </summary>
 public sealed partial record TaskConfig
 {
-    /// <summary>Which task to run; see <see cref="TaskRegistry"/>.</summary>
+    /// <summary>Which task to run; see <c>Nsm.Registry.TaskRegistry</c>.</summary>
     [JsonPropertyName("name")]
     public string Name { get; init; } = "copy";
 

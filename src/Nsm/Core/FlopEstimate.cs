@@ -1,6 +1,3 @@
-using Nsm.Models;
-
-
 namespace Nsm.Core;
 
 /// <summary>

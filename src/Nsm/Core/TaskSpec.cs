@@ -1,9 +1,3 @@
-using Nsm.Modules;
-
-
-
-
-
 
 namespace Nsm.Core;
 
@@ -32,7 +26,7 @@ public sealed record TaskSpec(int VocabSize, int InputFeatures, TaskOutput Outpu
 
     /// <summary>
     /// Where the inputs are image patches: how they tile the image, so an input stem can put the
-    /// image back together (see <see cref="InputEmbedding"/>); null for other inputs.
+    /// image back together (see <c>Nsm.Modules.InputEmbedding</c>); null for other inputs.
     /// </summary>
     public PatchGrid? Patches { get; init; }
 }

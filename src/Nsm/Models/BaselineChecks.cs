@@ -1,10 +1,5 @@
 using Nsm.Core;
 
-
-
-
-
-
 namespace Nsm.Models;
 
 /// <summary>Usage checks shared by the baseline models.</summary>

@@ -1,8 +1,6 @@
 using Nsm.Config;
 using Nsm.Core;
 
-
-
 namespace Nsm.Registry;
 
 /// <summary>

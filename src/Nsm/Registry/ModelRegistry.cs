@@ -9,11 +9,6 @@ using Nsm.Models.Rwkv;
 using Nsm.Models.S4d;
 using Nsm.Models.Transformer;
 
-
-
-
-
-
 namespace Nsm.Registry;
 
 /// <summary>Every model kind selectable by <c>model.kind</c>, and how to build it.</summary>

@@ -2,11 +2,6 @@ using Nsm.Config;
 using Nsm.Core;
 using Nsm.Tasks;
 
-
-
-
-
-
 namespace Nsm.Registry;
 
 /// <summary>Every task selectable by <c>task.name</c>, and how to build it.</summary>

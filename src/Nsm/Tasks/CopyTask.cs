@@ -3,11 +3,6 @@ using Nsm.Core;
 using Nsm.Data;
 using Nsm.Data.Text;
 
-
-
-
-
-
 namespace Nsm.Tasks;
 
 /// <summary>

@@ -3,11 +3,6 @@ using Nsm.Core;
 using Nsm.Data;
 using Nsm.Data.ListOps;
 
-
-
-
-
-
 namespace Nsm.Tasks;
 
 /// <summary>

@@ -2,11 +2,6 @@ using Nsm.Config;
 using Nsm.Core;
 using Nsm.Data;
 
-
-
-
-
-
 namespace Nsm.Tasks;
 
 /// <summary>

@@ -2,11 +2,6 @@ using Nsm.Config;
 using Nsm.Core;
 using Nsm.Data.Text;
 
-
-
-
-
-
 namespace Nsm.Tasks;
 
 /// <summary>Builds the text language-modelling tasks from configuration.</summary>

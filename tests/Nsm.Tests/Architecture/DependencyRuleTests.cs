@@ -1,6 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
 using Nsm.Models;
-
-
 
 namespace Nsm.Tests.Architecture;
 
@@ -27,6 +27,29 @@ public sealed class DependencyRuleTests
             .Distinct().Order(StringComparer.Ordinal).ToList();
         Assert.True(violations.Count == 0, $"{violations.Count} references break the dependency rule:\n" + string.Join("\n", violations.Take(40)));
     }
+
+    [Fact]
+    public void NoUsingDirectiveOfTheLibraryNamesALayerAboveItsOwn()
+    {
+        // The IL cannot see what only a doc comment's cref needs; the using lines can.
+        var source = Path.GetFullPath(Path.Combine(TestsFolder(), "..", "..", "src", "Nsm"));
+        var violations = new List<string>();
+        foreach (var file in Directory.GetFiles(source, "*.cs", SearchOption.AllDirectories))
+        {
+            if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")) continue;
+            var text = File.ReadAllText(file);
+            var ns = Regex.Match(text, @"^namespace ([\w.]+);", RegexOptions.Multiline).Groups[1].Value;
+            foreach (Match m in Regex.Matches(text, @"^using (Nsm[\w.]*);", RegexOptions.Multiline))
+            {
+                var used = m.Groups[1].Value;
+                if (DependencyRule.LayerOf(used) is not null && !DependencyRule.Allows(ns, used))
+                    violations.Add($"{Path.GetRelativePath(source, file)}: {ns} uses {used}");
+            }
+        }
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
+    }
+
+    static string TestsFolder([CallerFilePath] string here = "") => Path.GetDirectoryName(Path.GetDirectoryName(here)!)!;
 
     [Fact]
     public void TheCheckSeesReferencesInsideMethodBodies()

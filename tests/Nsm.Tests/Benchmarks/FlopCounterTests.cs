@@ -3,11 +3,6 @@ using Nsm.Config;
 using Nsm.Core;
 using Nsm.Registry;
 
-
-
-
-
-
 namespace Nsm.Tests.Benchmarks;
 
 public sealed class FlopCounterTests

@@ -4,8 +4,6 @@ using Nsm.Core;
 using Nsm.Models.Transformer;
 using Nsm.Registry;
 
-
-
 namespace Nsm.Tests.Benchmarks;
 
 /// <summary>

@@ -4,11 +4,6 @@ using Nsm.Models;
 using Nsm.Registry;
 using Nsm.Tests.Support;
 
-
-
-
-
-
 namespace Nsm.Tests.Benchmarks;
 
 public sealed class ScaleBenchmarkTests

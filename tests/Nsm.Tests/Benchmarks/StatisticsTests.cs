@@ -1,10 +1,5 @@
 using Nsm.Benchmarks;
 
-
-
-
-
-
 namespace Nsm.Tests.Benchmarks;
 
 public sealed class StatisticsTests

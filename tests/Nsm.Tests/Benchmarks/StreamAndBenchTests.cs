@@ -2,11 +2,6 @@ using Nsm.Benchmarks;
 using Nsm.Cli;
 using Nsm.Tests.Support;
 
-
-
-
-
-
 namespace Nsm.Tests.Benchmarks;
 
 public sealed class StreamAndBenchTests

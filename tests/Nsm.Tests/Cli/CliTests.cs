@@ -1,11 +1,6 @@
 using Nsm.Cli;
 using Nsm.Tests.Support;
 
-
-
-
-
-
 namespace Nsm.Tests.Cli;
 
 public sealed class CliTests

@@ -1,11 +1,6 @@
 using Nsm.Tests.Support;
 using Nsm.Training;
 
-
-
-
-
-
 namespace Nsm.Tests.Config;
 
 /// <summary>Every task's presets load, and each trains a step with the Transformer, the LSTM and the NSM.</summary>

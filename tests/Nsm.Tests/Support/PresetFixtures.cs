@@ -1,10 +1,5 @@
 using Nsm.Config;
 
-
-
-
-
-
 namespace Nsm.Tests.Support;
 
 /// <summary>Small fixture data in place of the external data a task reads, so every preset runs in tests.</summary>

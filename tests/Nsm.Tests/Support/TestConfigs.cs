@@ -1,10 +1,5 @@
 using Nsm.Config;
 
-
-
-
-
-
 namespace Nsm.Tests.Support;
 
 /// <summary>Tiny configurations that train in well under a second.</summary>

@@ -1,10 +1,5 @@
 using Nsm.Core;
 
-
-
-
-
-
 namespace Nsm.Data.Images;
 
 /// <summary>

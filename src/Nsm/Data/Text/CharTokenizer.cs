@@ -1,10 +1,5 @@
 using Nsm.Core;
 
-
-
-
-
-
 namespace Nsm.Data.Text;
 
 /// <summary>One token per character from a fixed alphabet (token id = index in the alphabet).</summary>

@@ -1,14 +1,13 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using Nsm.Models.Transformer;
 using Nsm.Modules;
 
 namespace Nsm.Models.Linformer;
 
 /// <summary>
 /// Pre-norm block with Linformer attention and the same SwiGLU feed-forward as
-/// <see cref="TransformerBlock"/>, so Linformer and Transformer differ only in the attention:
+/// <c>TransformerBlock</c>, so Linformer and Transformer differ only in the attention:
 /// x + Attn(Norm(x)), then x + SwiGLU(Norm(x)). (B, N, d) -> (B, N, d).
 /// </summary>
 public sealed class LinformerBlock : nn.Module<Tensor, Tensor?, Tensor>

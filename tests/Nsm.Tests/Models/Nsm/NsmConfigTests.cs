@@ -5,11 +5,6 @@ using Nsm.Registry;
 using Nsm.Tests.Support;
 using Nsm.Training;
 
-
-
-
-
-
 namespace Nsm.Tests.Models.Nsm;
 
 public sealed class NsmConfigTests
