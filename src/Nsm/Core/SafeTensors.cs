@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Nsm.Core;
 
 /// <summary>
-/// Reader and writer of the safetensors format (https://huggingface.co/docs/safetensors):
+/// Reader and writer of the safetensors format:
 /// an 8-byte little-endian header length, a JSON header mapping each name to dtype, shape and
 /// byte range, optional string metadata under "__metadata__", then the raw little-endian data.
 /// Files written here open with Python's <c>safetensors.torch.load_file</c>.
