@@ -73,4 +73,12 @@ public sealed record TrainConfig
     /// <summary>Stop after this many seconds of training (0 = no limit); for equal wall-clock budgets.</summary>
     [JsonPropertyName("max_seconds"), ConfigRange(0, 1e9)]
     public double MaxSeconds { get; init; }
+
+    /// <summary>
+    /// A step whose loss is NaN or infinite: "stop" ends the run (one error line; the weights never
+    /// take that step and the last checkpoint stays loadable) or "skip" drops that step's update
+    /// and goes on, stopping after 10 such steps in a row. Default "stop".
+    /// </summary>
+    [JsonPropertyName("nonfinite")]
+    public NonFinitePolicy NonFinite { get; init; } = NonFinitePolicy.Stop;
 }

@@ -21,6 +21,9 @@ public sealed class Trainer
 {
     public const string SummaryFile = "summary.json";
 
+    /// <summary>With train.nonfinite = skip, this many non-finite steps in a row end the run.</summary>
+    public const int MaxSkippedInARow = 10;
+
     private readonly RunConfig config;
     private readonly string runDir;
     private readonly TextWriter output;
@@ -83,7 +86,7 @@ public sealed class Trainer
         var tokens = state.TokensSeen;
         var previousSeconds = state.TrainSeconds;
         double lastLoss = double.NaN, windowLoss = 0;
-        long windowTokens = 0, windowSteps = 0;
+        long windowTokens = 0, windowSteps = 0, windowLossSteps = 0, skippedInARow = 0;
         var windowClock = Stopwatch.StartNew();
         model.train();
         using var gcPause = GcPause.Start();
@@ -102,34 +105,50 @@ public sealed class Trainer
                 var logits = model.forward(batch.Inputs, batch.PaddingMask);
                 var (loss, _, _) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output, train.LabelSmoothing);
                 var total = model.AuxiliaryLoss() is { } aux ? loss + aux : loss;
-                total.backward();
-                if (train.GradClip > 0) nn.utils.clip_grad_norm_(parameters, train.GradClip);
-                optimizer.step();
                 lastLoss = loss.item<float>();
+                // A non-finite loss never reaches the weights: its step is refused before backward.
+                if (double.IsFinite(total.item<float>()))
+                {
+                    total.backward();
+                    if (train.GradClip > 0) nn.utils.clip_grad_norm_(parameters, train.GradClip);
+                    optimizer.step();
+                    skippedInARow = 0;
+                }
+                else
+                {
+                    skippedInARow++;
+                    if (train.NonFinite == NonFinitePolicy.Stop)
+                        throw new TrainingDivergedException($"loss became {lastLoss} at step {step + 1}; the weights did not take that step and the last checkpoint is unchanged (train.nonfinite = stop); lower train.lr or enable train.grad_clip");
+                    if (skippedInARow >= MaxSkippedInARow)
+                        throw new TrainingDivergedException($"loss was non-finite for {MaxSkippedInARow} steps in a row (steps {step + 2 - MaxSkippedInARow} to {step + 1}; train.nonfinite = skip); the weights never took those steps; lower train.lr or enable train.grad_clip");
+                    progress.Line($"step {step + 1}: loss {lastLoss}, update skipped (train.nonfinite = skip)");
+                }
                 var batchTokens = batch.Inputs.shape[0] * batch.Inputs.shape[1];
                 tokens += batchTokens;
                 windowTokens += batchTokens;
             }
             step++;
             StepCompleted?.Invoke(step);
-            windowLoss += lastLoss;
             windowSteps++;
+            if (double.IsFinite(lastLoss))
+            {
+                windowLoss += lastLoss;
+                windowLossSteps++;
+            }
             progress.Tick(step, lastLoss);
-
-            if (!double.IsFinite(lastLoss))
-                throw new TrainingDivergedException($"loss became {lastLoss} at step {step}; lower train.lr or enable train.grad_clip");
 
             if (step % train.LogEvery == 0 || step == train.Steps)
             {
                 var seconds = windowClock.Elapsed.TotalSeconds;
                 var tokensPerSecond = windowTokens / Math.Max(seconds, 1e-9);
-                var meanLoss = windowLoss / windowSteps;
+                var meanLoss = windowLossSteps > 0 ? windowLoss / windowLossSteps : double.NaN;
                 var eta = TimeSpan.FromSeconds(seconds / windowSteps * (train.Steps - step));
                 progress.Log(step, meanLoss, lr, tokensPerSecond, eta);
                 metrics.Write(step, "train", new Dictionary<string, double> { ["loss"] = meanLoss, ["lr"] = lr, ["tokens_per_sec"] = tokensPerSecond, ["tokens"] = tokens });
                 LossHistory.Add((step, meanLoss));
                 windowLoss = 0;
                 windowSteps = 0;
+                windowLossSteps = 0;
                 windowTokens = 0;
                 windowClock.Restart();
             }
