@@ -15,7 +15,9 @@ missing_version=GLIBCXX_3.4.32
 
 [ -f "$shim" ] || exit 0
 
-system_libstdcxx=$( (/sbin/ldconfig -p 2>/dev/null || ldconfig -p) | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+# awk reads all of ldconfig's output: exiting early would kill ldconfig with SIGPIPE, which
+# pipefail turns into a failed build now and then.
+system_libstdcxx=$( (/sbin/ldconfig -p 2>/dev/null || ldconfig -p) | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {print $NF; found = 1}')
 if [ -n "$system_libstdcxx" ] && grep -qa "$missing_version" "$system_libstdcxx"; then
   exit 0
 fi
