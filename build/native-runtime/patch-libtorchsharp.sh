@@ -55,13 +55,27 @@ case $status in
      exit 1 ;;
 esac
 
-# Patch a temporary copy, then rename it into place: an interrupted or failed build
+compile load_check -ldl
+
+# Patch a temporary copy, test it, then rename it into place: an interrupted or failed build
 # never leaves a half-patched shim, and a shim hard-linked to the NuGet cache is never written.
 tmp="$shim.patching"
 trap 'rm -f "$tmp"' EXIT
 rm -f "$tmp"
 cp -p "$shim" "$tmp"
 "$marker" "$tmp" "$library" "$missing_version" >/dev/null
+
+# Self-test: exactly one byte differs from the original, the loader accepts the file and binds
+# every symbol (RTLD_NOW, from a process that links only libc).
+changed=$(cmp -l "$shim" "$tmp" | wc -l || true)
+if [ "$changed" -ne 1 ]; then
+  echo "error NSM0002: patching $shim changed $changed bytes instead of 1; left unpatched (see docs/native-runtime.md)" >&2
+  exit 1
+fi
+if ! load_error=$("$work_dir/load_check" "$tmp" 2>&1); then
+  echo "error NSM0002: the patched libLibTorchSharp.so still does not load ($load_error); left unpatched (see docs/native-runtime.md)" >&2
+  exit 1
+fi
 
 # Keep the original's time stamp: the copy step of the next build compares size and time and
 # would otherwise copy the unpatched file over this one again.
