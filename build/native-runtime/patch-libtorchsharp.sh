@@ -29,7 +29,7 @@ if ! grep -qa "$missing_version" "$shim"; then
 fi
 
 if ! command -v cc >/dev/null 2>&1; then
-  echo "error NSM0001: libLibTorchSharp.so needs $missing_version, which this system's libstdc++ lacks; the automatic fix needs 'cc' (Debian/Ubuntu: apt-get install -y gcc)" >&2
+  echo "libLibTorchSharp.so needs $missing_version, which this system's libstdc++ lacks; the automatic fix needs 'cc' (Debian/Ubuntu: apt-get install -y gcc)" >&2
   exit 1
 fi
 
@@ -51,7 +51,7 @@ case $status in
   0) exit 0 ;;  # already patched
   1) exit 0 ;;  # this shim does not ask for the version
   5) ;;         # needs the mark
-  *) echo "error NSM0002: cannot patch $shim (mark_verneed_weak exit status $status); see docs/native-runtime.md" >&2
+  *) echo "cannot patch $shim (mark_verneed_weak exit status $status); see docs/native-runtime.md" >&2
      exit 1 ;;
 esac
 
@@ -69,11 +69,11 @@ cp -p "$shim" "$tmp"
 # every symbol (RTLD_NOW, from a process that links only libc).
 changed=$(cmp -l "$shim" "$tmp" | wc -l || true)
 if [ "$changed" -ne 1 ]; then
-  echo "error NSM0002: patching $shim changed $changed bytes instead of 1; left unpatched (see docs/native-runtime.md)" >&2
+  echo "patching $shim changed $changed bytes instead of 1; left unpatched (see docs/native-runtime.md)" >&2
   exit 1
 fi
 if ! load_error=$("$work_dir/load_check" "$tmp" 2>&1); then
-  echo "error NSM0002: the patched libLibTorchSharp.so still does not load ($load_error); left unpatched (see docs/native-runtime.md)" >&2
+  echo "the patched libLibTorchSharp.so still does not load ($load_error); left unpatched (see docs/native-runtime.md)" >&2
   exit 1
 fi
 
