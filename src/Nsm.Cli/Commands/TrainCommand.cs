@@ -57,6 +57,31 @@ public static class TrainCommand
         {
             Console.CancelKeyPress -= onCancel;
         }
-        return summary is null ? 130 : 0;
+        if (summary is null) return 130;
+        WriteNextSteps(parse.Output(), runDir, summary);
+        return 0;
+    }
+
+    /// <summary>Where the outputs are and the command lines that use them.</summary>
+    public static void WriteNextSteps(TextWriter output, string runDir, RunSummary summary)
+    {
+        var dir = Shell.Quote(runDir);
+        var files = new (string Path, string What)[]
+        {
+            (Path.Combine(runDir, Trainer.SummaryFile), "final metrics: eval loss, accuracy, tokens/s"),
+            (Path.Combine(runDir, MetricsLog.FileName), "one JSON object per logged step"),
+            (Path.Combine(runDir, "tensorboard") + "/", $"the same scalars for TensorBoard: tensorboard --logdir {dir}"),
+            (Path.Combine(runDir, Checkpoint.WeightsFile), $"checkpoint, with {Checkpoint.ConfigFile}, {Checkpoint.OptimizerFile}, {Checkpoint.RngFile}, {Checkpoint.StateFile}"),
+        };
+        var width = files.Max(f => f.Path.Length);
+        output.WriteLine();
+        output.WriteLine($"outputs in {runDir}:");
+        foreach (var (path, what) in files) output.WriteLine($"  {path.PadRight(width)}  {what}");
+        output.WriteLine("next:");
+        output.WriteLine($"  nsm eval --checkpoint {dir}");
+        // Text tasks report bits per character; they are the ones worth sampling from.
+        if (summary.Eval.BitsPerCharacter is not null)
+            output.WriteLine($"  nsm generate --checkpoint {dir} --prompt 'The ' --tokens 200 --temperature 0.8");
+        output.WriteLine($"  nsm train --resume {dir} --set train.steps={summary.Steps * 2}");
     }
 }
