@@ -1,42 +1,68 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using Nsm.Cli.Commands;
 using Nsm.Core;
 using Nsm.Training;
 
 namespace Nsm.Cli;
 
-/// <summary>Dispatches <c>nsm</c> sub-commands and turns known failures into one-line errors with exit code 2.</summary>
+/// <summary>
+/// The <c>nsm</c> command tree (System.CommandLine) and its error policy: bad input of any kind is
+/// one <c>error:</c> line on stderr and exit code 2; a diverging run is exit code 1.
+/// </summary>
 public static class CommandLine
 {
-    public static readonly IReadOnlyDictionary<string, (Func<IReadOnlyList<string>, int> Run, string Usage)> Commands =
-        new Dictionary<string, (Func<IReadOnlyList<string>, int>, string)>
-        {
-            ["train"] = (TrainCommand.Run, TrainCommand.Usage),
-            ["eval"] = (EvalCommand.Run, EvalCommand.Usage),
-            ["generate"] = (GenerateCommand.Run, GenerateCommand.Usage),
-            ["config"] = (ConfigCommand.Run, ConfigCommand.Usage),
-            ["scale"] = (ScaleCommand.Run, ScaleCommand.Usage),
-            ["stream"] = (StreamCommand.Run, StreamCommand.Usage),
-            ["bench"] = (BenchCommand.Run, BenchCommand.Usage),
-            ["report"] = (ReportCommand.Run, ReportCommand.Usage),
-        };
+    public const string Description =
+        "Neural State Machines and baselines on TorchSharp: train, evaluate and sample models; benchmark them.\n" +
+        "Exit codes: 0 done; 1 an unexpected error (NSM_DEBUG=1 shows the stack trace); " +
+        "2 bad input or a non-finite loss (one 'error:' line on stderr); 130 interrupted by Ctrl+C (checkpoint written).";
 
-    public static int Run(string[] args, TextWriter? error = null)
+    /// <summary>Builds the command tree: every command, its options with their defaults, --help and --version.</summary>
+    public static RootCommand Create()
+    {
+        var root = new RootCommand(Description)
+        {
+            TrainCommand.Create(),
+            EvalCommand.Create(),
+            GenerateCommand.Create(),
+            ConfigCommand.Create(),
+            ScaleCommand.Create(),
+            StreamCommand.Create(),
+            BenchCommand.Create(),
+            ReportCommand.Create(),
+        };
+        root.HelpName = "nsm";
+        root.Options.OfType<VersionOption>().Single().Action = new VersionAction();
+        // `nsm` alone prints the overview, with the exit code of a usage error.
+        root.SetAction(parse =>
+        {
+            new HelpAction().Invoke(parse);
+            return 2;
+        });
+        return root;
+    }
+
+    /// <summary>Parses and runs one command line; returns the exit code.</summary>
+    /// <param name="args">The arguments after the program name.</param>
+    /// <param name="error">Where error and warning lines go (stderr by default).</param>
+    /// <param name="output">Where results, help and progress go (stdout by default).</param>
+    public static int Run(string[] args, TextWriter? error = null, TextWriter? output = null)
     {
         error ??= Console.Error;
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        output ??= Console.Out;
+        // `nsm help [command ...]` is `nsm [command ...] --help`, as in the first version of the tool.
+        if (args is ["help", .. var rest]) args = [.. rest, "--help"];
+        var parse = Create().Parse(args);
+        if (parse.Action is ParseErrorAction)
         {
-            Console.WriteLine("nsm: Neural State Machines and baselines on TorchSharp\n\nusage:");
-            foreach (var (_, command) in Commands) Console.WriteLine("  " + command.Usage);
-            return args.Length == 0 ? 2 : 0;
-        }
-        if (!Commands.TryGetValue(args[0], out var entry))
-        {
-            error.WriteLine($"error: unknown command '{args[0]}'; commands: {string.Join(", ", Commands.Keys)}");
+            error.WriteLine($"error: {ParseErrors.Describe(parse)}");
             return 2;
         }
         try
         {
-            return entry.Run(args.Skip(1).ToList());
+            // Exceptions reach the handlers below; Ctrl+C is handled by `nsm train` itself.
+            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
         }
         catch (Exception e) when (e is UsageException or ConfigException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
@@ -46,7 +72,7 @@ public static class CommandLine
         catch (TrainingDivergedException e)
         {
             error.WriteLine($"error: {FirstLine(e.Message)}");
-            return 1;
+            return 2;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("NSM_DEBUG") is null)
         {

@@ -1,23 +1,34 @@
-using TorchSharp;
+using System.CommandLine;
 using System.Globalization;
+using TorchSharp;
 using Nsm.Checkpoints;
 using Nsm.Training;
 
 namespace Nsm.Cli.Commands;
 
-/// <summary><c>nsm eval --checkpoint DIR [--set k=v ...]</c>: loss and accuracy on the task's held-out set.</summary>
+/// <summary><c>nsm eval --checkpoint DIR [--set k=v ...]</c>: loss and accuracy on the task's held-out set, as one JSON object.</summary>
 public static class EvalCommand
 {
-    public const string Usage = "nsm eval --checkpoint DIR [--set key=value ...]";
-
-    public static int Run(IEnumerable<string> args)
+    public static Command Create()
     {
-        var a = new Arguments(args, new HashSet<string> { "checkpoint", "set" });
-        var (config, task, model) = Checkpoint.LoadModel(a.Require("checkpoint"), a.All("set"));
+        var checkpoint = CheckpointOption();
+        var overrides = CliOption.Overrides("override a key of the checkpoint's config, e.g. task.eval_examples=512 (repeatable)");
+        var command = new Command("eval", "Loss, accuracy and perplexity on the task's held-out set, printed as one JSON object.") { checkpoint, overrides };
+        command.SetAction(parse => Run(parse, parse.GetValue(checkpoint)!, parse.GetValue(overrides) ?? []));
+        return command;
+    }
+
+    /// <summary><c>--checkpoint DIR</c>, required: a run folder written by <c>nsm train</c>.</summary>
+    public static Option<string?> CheckpointOption() =>
+        CliOption.Text("--checkpoint", "DIR", "run folder written by nsm train (config.json, model.safetensors)", required: true);
+
+    private static int Run(ParseResult parse, string dir, IReadOnlyList<string> overrides)
+    {
+        var (config, task, model) = Checkpoint.LoadModel(dir, overrides);
         var device = Devices.Resolve(config.Train.Device);
         model.to(device);
         var result = Evaluator.Evaluate(model, task, config.Train.BatchSize, device);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        parse.Output().WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"model\": \"{config.Model.Kind}\", \"task\": \"{task.Name}\", \"loss\": {result.Loss:R}, \"accuracy\": {result.Accuracy:R}, \"perplexity\": {result.Perplexity:R}, \"count\": {result.Count}}}"));
         return 0;
     }

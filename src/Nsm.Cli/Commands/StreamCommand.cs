@@ -1,36 +1,76 @@
+using System.CommandLine;
+using System.Globalization;
 using Nsm.Benchmarks;
+using Nsm.Registry;
 
 namespace Nsm.Cli.Commands;
 
 /// <summary><c>nsm stream</c>: memory while a million tokens stream through a model (src/Nsm.Benchmarks).</summary>
-public static class StreamCommand
+public sealed class StreamCommand
 {
-    public const string Usage = "nsm stream [--quick] [--model nsm] [--tokens 1000000] [--piece 2048] [--every 100000] [--out DIR]";
+    private readonly Option<bool> quick = CliOption.Switch("--quick", "seconds-long smoke version: tiny model, 4,096 tokens");
+    private readonly Option<string?> model = ModelOption();
+    private readonly Option<double?> tokens = CliOption.Number("--tokens", "N", "tokens pushed through in total" + Defaults(o => o.TotalTokens), min: 1);
+    private readonly Option<int?> piece = CliOption.Int("--piece", "N", "tokens per forward call" + Defaults(o => o.PieceTokens), min: 1);
+    private readonly Option<double?> every = CliOption.Number("--every", "N", "record memory every N tokens" + Defaults(o => o.RecordEvery), min: 1);
+    private readonly Option<int?> dModel = CliOption.Int("--d-model", "D", "width" + Defaults(o => o.DModel), min: 1);
+    private readonly Option<int?> numLayers = CliOption.Int("--layers", "L", "depth" + Defaults(o => o.NumLayers), min: 1);
+    private readonly Option<int?> numHeads = CliOption.Int("--heads", "H", "attention heads" + Defaults(o => o.NumHeads), min: 1);
+    private readonly Option<string[]> overrides = CliOption.Overrides("extra model settings, e.g. model.num_states=32 (repeatable)");
+    private readonly Option<double?> budget = CliOption.Number("--budget", "SEC", "stop (status timeout) after this many seconds" + Defaults(o => o.BudgetSeconds), min: 0.1);
+    private readonly Option<int?> threads = CliOption.Int("--threads", "N", "libtorch threads; 0 keeps the default [default: 0]", min: 0);
+    private readonly Option<string?> outDir = CliOption.Text("--out", "DIR", "output folder [default: runs/stream-yyyyMMdd-HHmmss]");
 
-    public static int Run(IReadOnlyList<string> args)
+    public static Command Create() => new StreamCommand().Build();
+
+    private Command Build()
     {
-        var a = new Arguments(args, new HashSet<string> { "model", "tokens", "piece", "every", "d-model", "layers", "heads", "set", "budget", "threads", "out" }, new HashSet<string> { "quick" });
-        if (a.Positional.Count > 0) throw new UsageException($"unexpected argument '{a.Positional[0]}'; usage: {Usage}");
-        var model = a.Get("model") ?? "nsm";
-        var o = a.Has("quick") ? StreamOptions.Quick(model) : new StreamOptions { Model = model };
+        var command = new Command("stream", "Memory, its peak and the state size every N tokens while a long stream goes through a model; peak growth.")
+        {
+            quick, model, tokens, piece, every, dModel, numLayers, numHeads, overrides, budget, threads, outDir,
+        };
+        command.SetAction(Run);
+        return command;
+    }
+
+    private int Run(ParseResult parse)
+    {
+        var kind = parse.GetValue(model) ?? "nsm";
+        var o = parse.GetValue(quick) ? StreamOptions.Quick(kind) : new StreamOptions { Model = kind };
         o = o with
         {
-            Command = BenchmarkArguments.CommandLine("stream", args),
-            TotalTokens = (long)a.GetDouble("tokens", o.TotalTokens, 1),
-            PieceTokens = a.GetInt("piece", o.PieceTokens, 1),
-            RecordEvery = (long)a.GetDouble("every", o.RecordEvery, 1),
-            DModel = a.GetInt("d-model", o.DModel, 1),
-            NumLayers = a.GetInt("layers", o.NumLayers, 1),
-            NumHeads = a.GetInt("heads", o.NumHeads, 1),
-            Overrides = a.All("set"),
-            BudgetSeconds = a.GetDouble("budget", o.BudgetSeconds, 0.1),
-            Threads = a.GetInt("threads", o.Threads, 0),
+            Command = parse.CommandText(),
+            TotalTokens = (long)(parse.GetValue(tokens) ?? o.TotalTokens),
+            PieceTokens = parse.GetValue(piece) ?? o.PieceTokens,
+            RecordEvery = (long)(parse.GetValue(every) ?? o.RecordEvery),
+            DModel = parse.GetValue(dModel) ?? o.DModel,
+            NumLayers = parse.GetValue(numLayers) ?? o.NumLayers,
+            NumHeads = parse.GetValue(numHeads) ?? o.NumHeads,
+            Overrides = parse.GetValue(overrides) ?? [],
+            BudgetSeconds = parse.GetValue(budget) ?? o.BudgetSeconds,
+            Threads = parse.GetValue(threads) ?? o.Threads,
         };
-        var outDir = a.Get("out") ?? Path.Combine("runs", $"stream-{DateTime.Now:yyyyMMdd-HHmmss}");
-        var records = StreamBenchmark.Run(o, Console.Out);
-        StreamBenchmark.WriteOutput(outDir, records);
+        var folder = parse.GetValue(outDir) ?? Path.Combine("runs", $"stream-{DateTime.Now:yyyyMMdd-HHmmss}");
+        var records = StreamBenchmark.Run(o, parse.Output());
+        StreamBenchmark.WriteOutput(folder, records);
         if (StreamBenchmark.Summary(records) is { } s)
-            Console.WriteLine($"peak memory growth {s.PeakGrowth:P2} over {s.Tokens:N0} tokens; wrote {outDir}");
+            parse.Output().WriteLine($"peak memory growth {s.PeakGrowth:P2} over {s.Tokens:N0} tokens; wrote {folder}");
         return 0;
+    }
+
+    private static Option<string?> ModelOption()
+    {
+        var option = CliOption.Text("--model", "KIND", "model kind to stream through [default: nsm]");
+        option.CompletionSources.Add(_ => ModelRegistry.Kinds);
+        return option;
+    }
+
+    /// <summary>" [default: FULL; --quick: QUICK]", or without the --quick part when the two agree.</summary>
+    private static string Defaults<T>(Func<StreamOptions, T> get)
+    {
+        static string Text(T value) => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
+        var full = Text(get(new StreamOptions()));
+        var quick = Text(get(StreamOptions.Quick("nsm")));
+        return quick == full ? $" [default: {full}]" : $" [default: {full}; --quick: {quick}]";
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Nsm.Checkpoints;
 using Nsm.Config;
 using Nsm.Training;
@@ -7,26 +8,35 @@ namespace Nsm.Cli.Commands;
 /// <summary><c>nsm train --config FILE|--preset NAME [--set k=v ...] [--out DIR] [--resume DIR]</c></summary>
 public static class TrainCommand
 {
-    public const string Usage = "nsm train --config FILE|--preset NAME [--set key=value ...] [--out DIR] [--resume DIR]";
-
-    public static int Run(IEnumerable<string> args)
+    public static Command Create()
     {
-        var a = new Arguments(args, new HashSet<string> { "config", "preset", "set", "out", "resume" });
-        if (a.Positional.Count > 0) throw new UsageException($"unexpected argument '{a.Positional[0]}'; usage: {Usage}");
+        var config = new ConfigOptions();
+        var output = CliOption.Text("--out", "DIR", "run folder for config, checkpoint, metrics and summary [default: runs/NAME-yyyyMMdd-HHmmss, NAME = preset or config file name]");
+        var resume = CliOption.Text("--resume", "DIR", "continue the run in DIR from its checkpoint; the config comes from DIR/config.json, --set may change it (e.g. train.steps)");
+        var command = new Command("train", "Train a model; writes the run folder (config.json, checkpoint, metrics.jsonl, tensorboard/, summary.json).");
+        config.AddTo(command);
+        command.Options.Add(output);
+        command.Options.Add(resume);
+        command.SetAction(parse => Run(parse, config, parse.GetValue(output), parse.GetValue(resume)));
+        return command;
+    }
+
+    private static int Run(ParseResult parse, ConfigOptions options, string? outDir, string? resume)
+    {
         RunConfig config;
         string runDir;
-        var resume = a.Get("resume");
         if (resume is not null)
         {
-            if (a.Has("config") || a.Has("preset")) throw new UsageException("--resume takes the config from the checkpoint; drop --config/--preset");
-            config = ConfigSource.Checked(Checkpoint.LoadConfig(resume, a.All("set")));
+            if (parse.GetValue(options.File) is not null || parse.GetValue(options.Preset) is not null)
+                throw new UsageException("--resume takes the config from the checkpoint; drop --config/--preset");
+            config = ConfigOptions.Checked(Checkpoint.LoadConfig(resume, options.OverridesOf(parse)), parse.ErrorOutput());
             Checkpoint.LoadState(resume);
             runDir = resume;
         }
         else
         {
-            config = ConfigSource.Load(a);
-            runDir = a.Get("out") ?? Path.Combine("runs", $"{ConfigSource.Name(a)}-{DateTime.Now:yyyyMMdd-HHmmss}");
+            config = options.Load(parse);
+            runDir = outDir ?? Path.Combine("runs", $"{options.Name(parse)}-{DateTime.Now:yyyyMMdd-HHmmss}");
             if (File.Exists(Path.Combine(runDir, Checkpoint.StateFile)))
                 throw new UsageException($"{runDir} already holds a checkpoint; use --resume {runDir} to continue it or choose another --out");
         }
@@ -38,14 +48,40 @@ public static class TrainCommand
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        RunSummary? summary;
         try
         {
-            var summary = new Trainer(config, runDir, Console.Out).Run(resume is not null, cancel.Token);
-            return summary is null ? 130 : 0;
+            summary = new Trainer(config, runDir, parse.Output()).Run(resume is not null, cancel.Token);
         }
         finally
         {
             Console.CancelKeyPress -= onCancel;
         }
+        if (summary is null) return 130;
+        WriteNextSteps(parse.Output(), runDir, summary);
+        return 0;
+    }
+
+    /// <summary>Where the outputs are and the command lines that use them.</summary>
+    public static void WriteNextSteps(TextWriter output, string runDir, RunSummary summary)
+    {
+        var dir = Shell.Quote(runDir);
+        var files = new (string Path, string What)[]
+        {
+            (Path.Combine(runDir, Trainer.SummaryFile), "final metrics: eval loss, accuracy, tokens/s"),
+            (Path.Combine(runDir, MetricsLog.FileName), "one JSON object per logged step"),
+            (Path.Combine(runDir, "tensorboard") + "/", $"the same scalars for TensorBoard: tensorboard --logdir {dir}"),
+            (Path.Combine(runDir, Checkpoint.WeightsFile), $"checkpoint, with {Checkpoint.ConfigFile}, {Checkpoint.OptimizerFile}, {Checkpoint.RngFile}, {Checkpoint.StateFile}"),
+        };
+        var width = files.Max(f => f.Path.Length);
+        output.WriteLine();
+        output.WriteLine($"outputs in {runDir}:");
+        foreach (var (path, what) in files) output.WriteLine($"  {path.PadRight(width)}  {what}");
+        output.WriteLine("next:");
+        output.WriteLine($"  nsm eval --checkpoint {dir}");
+        // Text tasks report bits per character; they are the ones worth sampling from.
+        if (summary.Eval.BitsPerCharacter is not null)
+            output.WriteLine($"  nsm generate --checkpoint {dir} --prompt 'The ' --tokens 200 --temperature 0.8");
+        output.WriteLine($"  nsm train --resume {dir} --set train.steps={summary.Steps * 2}");
     }
 }

@@ -44,7 +44,7 @@ public static class ConfigLoader
             if (File.Exists(path)) return path;
         }
         var known = PresetNames();
-        throw new ConfigException($"unknown preset '{name}'; available: {(known.Count == 0 ? "(none found)" : string.Join(", ", known))}");
+        throw new ConfigException($"unknown preset '{name}'{Spelling.DidYouMean(name, known)}available: {(known.Count == 0 ? "(none found)" : string.Join(", ", known))}");
     }
 
     public static RunConfig LoadPreset(string name, IEnumerable<string>? overrides = null) =>
@@ -142,7 +142,7 @@ public static class ConfigLoader
             if (!keys.Any(k => k.Name == name))
             {
                 var where = prefix.Length == 0 ? "section" : "key";
-                throw new ConfigException($"unknown {where} '{prefix}{name}'; valid: {string.Join(", ", keys.Select(k => prefix + k.Name))}");
+                throw new ConfigException($"unknown {where} '{prefix}{name}'{Spelling.DidYouMean(name, keys.Select(k => k.Name), prefix)}valid: {string.Join(", ", keys.Select(k => prefix + k.Name))}");
             }
         }
 

@@ -52,5 +52,5 @@ public static class ModelRegistry
 
     private static Entry Find(ModelConfig config) =>
         Entries.TryGetValue(config.Kind, out var entry) ? entry
-            : throw new ConfigException($"'model.kind' = \"{config.Kind}\" is not known; allowed: {string.Join(", ", Kinds)}");
+            : throw new ConfigException($"'model.kind' = \"{config.Kind}\" is not known{Spelling.DidYouMean(config.Kind, Kinds)}allowed: {string.Join(", ", Kinds)}");
 }

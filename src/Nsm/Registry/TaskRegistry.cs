@@ -37,5 +37,5 @@ public static class TaskRegistry
 
     private static Entry Find(TaskConfig config) =>
         Entries.TryGetValue(config.Name, out var entry) ? entry
-            : throw new ConfigException($"'task.name' = \"{config.Name}\" is not known; allowed: {string.Join(", ", Names)}");
+            : throw new ConfigException($"'task.name' = \"{config.Name}\" is not known{Spelling.DidYouMean(config.Name, Names)}allowed: {string.Join(", ", Names)}");
 }

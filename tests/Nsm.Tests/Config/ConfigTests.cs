@@ -57,6 +57,25 @@ public sealed class ConfigTests
         Assert.DoesNotContain('\n', error.Message);
     }
 
+    [Theory]
+    [InlineData("model.d_modle=3", "unknown key 'model.d_modle'; did you mean 'model.d_model'? valid: model.kind, model.d_model,")]
+    [InlineData("trian.steps=3", "unknown section 'trian'; did you mean 'train'? valid: model, task, train")]
+    [InlineData("model.kind=transfomer", "is not known; did you mean 'transformer'? allowed:")]
+    [InlineData("task.name=coyp", "is not known; did you mean 'copy'? allowed:")]
+    public void MistypedNamesGetTheNearestValidName(string item, string expected)
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigValidator.Validate(ConfigLoader.FromOverrides([item])));
+        Assert.Contains(expected, error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void MistypedPresetGetsTheNearestPreset()
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.LoadPreset("copy-transfomer"));
+        Assert.Contains("unknown preset 'copy-transfomer'; did you mean 'copy-transformer'? available:", error.Message);
+    }
+
     [Fact]
     public void UnknownKeyErrorListsValidKeys()
     {

@@ -61,5 +61,17 @@ public sealed class NonFiniteLossTests
     }
 
     [Fact]
+    public void TheCommandLineEndsWithOneErrorLineAndExitCodeTwo()
+    {
+        using var dir = TestConfigs.TempDir();
+        var (_, poisoned) = PoisonedRun(dir);
+        var result = Nsm.Tests.Cli.CliHarness.Run("train", "--resume", dir.Path, "--set", "train.steps=6");
+        Assert.Equal(2, result.Code);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: loss became NaN at step 3", line);
+        Assert.Equal(poisoned, File.ReadAllBytes(Path.Combine(dir.Path, Checkpoint.WeightsFile)));
+    }
+
+    [Fact]
     public void StopIsTheDefault() => Assert.Equal(NonFinitePolicy.Stop, new TrainConfig().NonFinite);
 }
