@@ -64,7 +64,7 @@ public static class CommandLine
             // Exceptions reach the handlers below; Ctrl+C is handled by `nsm train` itself.
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
         }
-        catch (Exception e) when (e is UsageException or ConfigException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is UsageException or ConfigException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or RunFolderInUseException)
         {
             error.WriteLine($"error: {FirstLine(e.Message)}");
             return 2;

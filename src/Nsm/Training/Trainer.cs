@@ -64,6 +64,8 @@ public sealed class Trainer
         var optimizer = CreateOptimizer(model, train);
         var schedule = new LearningRateSchedule(train.Lr, train.WarmupSteps, train.Steps, train.MinLrRatio);
 
+        // Nothing in the run folder is read or written before its lock is held.
+        using var folderLock = RunFolderLock.Acquire(runDir, create: !resume);
         var state = new TrainerState(0, 0, 0);
         if (resume)
         {
