@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
+using System.Text.Json.Nodes;
 using TorchSharp;
 using Nsm.Checkpoints;
 using Nsm.Training;
@@ -28,8 +28,18 @@ public static class EvalCommand
         var device = Devices.Resolve(config.Train.Device);
         model.to(device);
         var result = Evaluator.Evaluate(model, task, config.Train.BatchSize, device);
-        parse.Output().WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"model\": \"{config.Model.Kind}\", \"task\": \"{task.Name}\", \"loss\": {result.Loss:R}, \"accuracy\": {result.Accuracy:R}, \"perplexity\": {result.Perplexity:R}, \"count\": {result.Count}}}"));
+        // One JSON object; a non-finite number (a model whose loss blew up) is written as null.
+        static JsonNode? Number(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
+        var json = new JsonObject
+        {
+            ["model"] = config.Model.Kind,
+            ["task"] = task.Name,
+            ["loss"] = Number(result.Loss),
+            ["accuracy"] = Number(result.Accuracy),
+            ["perplexity"] = Number(result.Perplexity),
+            ["count"] = result.Count,
+        };
+        parse.Output().WriteLine(json.ToJsonString());
         return 0;
     }
 }

@@ -21,6 +21,9 @@ public sealed class Trainer
 {
     public const string SummaryFile = "summary.json";
 
+    /// <summary>How summary.json is written: indented, non-finite numbers as null.</summary>
+    private static readonly JsonSerializerOptions SummaryJson = NonFiniteAsNullConverter.With(ConfigLoader.WriteOptions);
+
     /// <summary>With train.nonfinite = skip, this many non-finite steps in a row end the run.</summary>
     public const int MaxSkippedInARow = 10;
 
@@ -176,7 +179,7 @@ public sealed class Trainer
             tokens / Math.Max(trainSeconds, 1e-9), double.IsFinite(lastLoss) ? lastLoss : null,
             new EvalSummary(final.Loss, final.Accuracy, final.Perplexity, final.BitsPerToken, final.Count) { BitsPerCharacter = (task as ITextTask)?.BitsPerCharacter(final.Loss) },
             wall.Elapsed.TotalSeconds + (resume ? previousSeconds : 0), torch.get_num_threads(), device.type.ToString().ToLowerInvariant());
-        AtomicFile.WriteAllText(Path.Combine(runDir, SummaryFile), JsonSerializer.Serialize(summary, ConfigLoader.WriteOptions));
+        AtomicFile.WriteAllText(Path.Combine(runDir, SummaryFile), JsonSerializer.Serialize(summary, SummaryJson));
         progress.Line($"done: {step} steps, eval loss {final.Loss:F4}, accuracy {final.Accuracy:P2}, {summary.TrainTokensPerSec:F0} tok/s; wrote {runDir}");
         return summary;
     }
