@@ -95,11 +95,6 @@ public static class ConfigSchema
         }
     }
 
-    /// <summary>The option sections of a record type: the property and the kinds it applies to.</summary>
-    public static IReadOnlyList<(PropertyInfo Property, IReadOnlyList<string> Kinds)> Sections(Type type) =>
-        Properties(type).Where(p => p.GetCustomAttribute<ConfigSectionAttribute>() is not null)
-            .Select(p => (p, p.GetCustomAttribute<ConfigSectionAttribute>()!.Kinds)).ToList();
-
     static IEnumerable<PropertyInfo> Properties(Type type) =>
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite)
             .OrderBy(p => p.MetadataToken);

@@ -81,9 +81,4 @@ public sealed partial record ModelConfig
     /// <summary>Options of the Linformer (model.kind = "linformer").</summary>
     [ConfigSection("linformer")]
     public LinformerOptions Linformer { get; init; } = new();
-
-    /// <summary>The option section of a kind, or null for kinds without one.</summary>
-    public IOptionsSection? SectionFor(string kind) =>
-        ConfigSchema.Sections(typeof(ModelConfig)).FirstOrDefault(s => s.Kinds.Contains(kind)) is { } section
-            ? (IOptionsSection)section.Property.GetValue(this)! : null;
 }

@@ -112,7 +112,8 @@ public sealed class Trainer
                 var total = model.AuxiliaryLoss() is { } aux ? loss + aux : loss;
                 lastLoss = loss.item<float>();
                 // A non-finite loss never reaches the weights: its step is refused before backward.
-                if (double.IsFinite(total.item<float>()))
+                // With no auxiliary loss, total is loss itself: one read of the value per step.
+                if (double.IsFinite(ReferenceEquals(total, loss) ? lastLoss : total.item<float>()))
                 {
                     total.backward();
                     if (train.GradClip > 0) nn.utils.clip_grad_norm_(parameters, train.GradClip);

@@ -71,7 +71,7 @@ public sealed class NsmLayer : nn.Module
         window = config.Nsm.Window;
         usageDecay = config.Nsm.UsageDecay;
         dropoutRate = config.Dropout;
-        var (capacity, active) = SlotCounts(config);
+        var (capacity, active) = (config.Nsm.Capacity, config.Nsm.InitiallyActive);    // validated above
 
         attn_norm = new RmsNorm(dim);
         q_proj = nn.Linear(dim, dim, hasBias: false);
