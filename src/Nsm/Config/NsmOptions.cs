@@ -98,6 +98,15 @@ public sealed record NsmOptions : IOptionsSection
     public int WriteConv { get; init; } = 2;
 
     /// <summary>
+    /// Rows the causal layer writes to the slots: "output" (each chunk's outputs; the sequential
+    /// form, one round of matrix products per chunk) or "input" (the layer's input; the parallel
+    /// form: one batched pass for the write, the read, the out projection and the FFN, and a loop
+    /// only over the slot update). Non-causal mode always writes from the input. Default "output".
+    /// </summary>
+    [JsonPropertyName("write_source")]
+    public NsmWriteSource WriteSource { get; init; } = NsmWriteSource.Output;
+
+    /// <summary>
     /// Per-slot update rule: "gru" (update scaled by the write mass, g = 1 - exp(-m)), "lstm" (an LSTM
     /// cell with its own cell state), "linear" (S = f*S + (1-f)*U with data-dependent f). Every rule is
     /// scaled by g, so a slot nobody wrote to keeps its content. Default "gru".

@@ -11,9 +11,9 @@ namespace Nsm.Ops;
 public static class SlotAttention
 {
     /// <summary>
-    /// queries: (B, h, n, hd); keys, values: (B, h, s, hd); bias: (s) additive logit bias
-    /// (importance and active mask). Returns the output (B, h, n, hd), the log-normaliser
-    /// (B, h, n) and the attention weights over the slots (B, h, n, s).
+    /// queries: (..., n, hd); keys, values: (..., s, hd) with the same leading dimensions, e.g. (B, h); bias: (s) additive logit bias
+    /// (importance and active mask). Returns the output (..., n, hd), the log-normaliser
+    /// (..., n) and the attention weights over the slots (..., n, s).
     /// </summary>
     public static (Tensor Output, Tensor LogSumExp, Tensor Weights) Attend(Tensor queries, Tensor keys, Tensor values, Tensor bias)
     {

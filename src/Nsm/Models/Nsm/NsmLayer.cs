@@ -18,8 +18,10 @@ namespace Nsm.Models.Nsm;
 /// written to the slots (routing, propagation, communication) giving S_k. Tokens never read
 /// S_k, which makes the layer causal and lets the c tokens of a chunk run in parallel. The local
 /// attention of all chunks runs as one batched operation before the chunk loop; the loop does
-/// per chunk a handful of batched matmuls. Any number of tokens can be fed per call with a
-/// carried <see cref="NsmLayerState"/>, with the same results as one call.
+/// per chunk a handful of batched matmuls. That is the sequential form (write_source =
+/// "output"). The parallel form (write_source = "input", NsmLayer.Parallel.cs) writes the
+/// layer's input instead, so only the slot update runs per chunk. Any number of tokens can be fed
+/// per call with a carried <see cref="NsmLayerState"/>, with the same results as one call.
 ///
 /// Non-causal mode (<see cref="Encode"/>): all tokens are written to the slots at once, the
 /// slots propagate and communicate, then every token reads the updated slots jointly with a
@@ -29,7 +31,7 @@ namespace Nsm.Models.Nsm;
 /// steps: the local read is <see cref="LocalAttention"/>, the slot read <see cref="StateRead"/>,
 /// the write <see cref="StateWritePath"/>.
 /// </summary>
-public sealed class NsmLayer : nn.Module
+public sealed partial class NsmLayer : nn.Module
 {
     private readonly RmsNorm attn_norm;
     private readonly Linear q_proj;
@@ -58,6 +60,7 @@ public sealed class NsmLayer : nn.Module
     private readonly long window;
     private readonly double usageDecay;
     private readonly double dropoutRate;
+    private readonly NsmWriteSource writeSource;
 
     /// <param name="config">Model settings (the NSM's in <see cref="ModelConfig.Nsm"/>).</param>
     /// <param name="takesLowerSlots">Whether this layer's write also takes the slots of the layer below (cross-layer states).</param>
@@ -71,6 +74,7 @@ public sealed class NsmLayer : nn.Module
         window = config.Nsm.Window;
         usageDecay = config.Nsm.UsageDecay;
         dropoutRate = config.Dropout;
+        writeSource = config.Nsm.WriteSource;
         var (capacity, active) = (config.Nsm.Capacity, config.Nsm.InitiallyActive);    // validated above
 
         attn_norm = new RmsNorm(dim);
@@ -137,6 +141,9 @@ public sealed class NsmLayer : nn.Module
     /// <summary>Whether the propagator carries LSTM cells beside the slots.</summary>
     public bool HasCells => propagator.HasCells;
 
+    /// <summary>Which rows the causal form writes: the chunk outputs (sequential form) or the layer input (parallel form).</summary>
+    public NsmWriteSource WriteSource => writeSource;
+
     /// <summary>Whether the layer has local token attention.</summary>
     public bool HasLocalAttention => local is not null;
 
@@ -184,7 +191,11 @@ public sealed class NsmLayer : nn.Module
     /// cross-layer states are on. Returns the outputs (B, n, d), the new state, and the slots
     /// after each chunk completed in this call (for the layer above).
     /// </summary>
-    public (Tensor Output, NsmLayerState State, List<Tensor> ChunkSlots) Forward(Tensor x, Tensor? valid, NsmLayerState state, (IReadOnlyList<Tensor> Slots, Tensor Active)? lower = null)
+    public (Tensor Output, NsmLayerState State, List<Tensor> ChunkSlots) Forward(Tensor x, Tensor? valid, NsmLayerState state, (IReadOnlyList<Tensor> Slots, Tensor Active)? lower = null) =>
+        writeSource == NsmWriteSource.Input ? ForwardParallel(x, valid, state, lower) : ForwardSequential(x, valid, state, lower);
+
+    /// <summary>The sequential form of <see cref="Forward"/> (write_source = "output"): one loop iteration per chunk.</summary>
+    private (Tensor Output, NsmLayerState State, List<Tensor> ChunkSlots) ForwardSequential(Tensor x, Tensor? valid, NsmLayerState state, (IReadOnlyList<Tensor> Slots, Tensor Active)? lower)
     {
         using var scope = NewDisposeScope();
         var p = state.Partial.shape[1];
@@ -288,10 +299,22 @@ public sealed class NsmLayer : nn.Module
     private (Tensor Output, Tensor SlotWeights, Tensor SlotShare) ReadRows(Tensor x, Tensor h, Tensor q, (Tensor, Tensor)? local, Tensor slots, SlotContext context)
     {
         var (slotOut, slotLse, slotWeights) = state_read.Read(q, slots, context.LogitBias);
-        var (fused, share) = fusion.Combine(h, local, (slotOut, slotLse));
+        var (output, share) = Blocks(x, h, local, (slotOut, slotLse));
+        return (output, slotWeights, share);
+    }
+
+    /// <summary>
+    /// The two residual blocks of rows x (B, n, d) given their reads: x + W_o·Fuse(local, slots),
+    /// then the FFN residual. h: Norm(x) (B, n, d); local: outputs (B, h, n, hd) and
+    /// log-normalisers (B, h, n), or null; slotRead: the same for the slot read. Returns the new
+    /// rows (B, n, d) and the share of the read that went to the slots (B, h, n, 1).
+    /// </summary>
+    private (Tensor Output, Tensor SlotShare) Blocks(Tensor x, Tensor h, (Tensor, Tensor)? local, (Tensor Output, Tensor LogSumExp) slotRead)
+    {
+        var (fused, share) = fusion.Combine(h, local, slotRead);
         var output = x + Dropout(out_proj.forward(NsmOps.MergeHeads(fused)));
         output = output + Dropout(ffn.forward(ffn_norm.forward(output)));
-        return (output, slotWeights, share);
+        return (output, share);
     }
 
     /// <summary>Rows lo..lo+count-1 of dim 2 of a chunk's local-attention result; the tensor itself when that is all of it.</summary>

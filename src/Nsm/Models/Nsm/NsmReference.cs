@@ -9,8 +9,11 @@ namespace Nsm.Models.Nsm;
 /// Plain reference for the causal NSM: the same parameters, evaluated one token at a time with
 /// explicit lists of past keys, an explicit window of visible positions, one softmax over the
 /// concatenated local and slot logits, and (token router) the write accumulated token by token.
-/// No chunk batching, padding of windows or log-sum-exp merging. Slow; tests compare the
-/// chunked fast path against it on outputs and gradients.
+/// No chunk batching, padding of windows or log-sum-exp merging. Both causal forms: with
+/// write_source = "output" a chunk's outputs are written and the slots communicate after each
+/// write; with "input" a chunk's inputs are written and tokens read the communicated view of the
+/// slots, which the recurrence never sees. Slow; tests compare the fast paths against it on
+/// outputs and gradients.
 /// </summary>
 public static class NsmReference
 {
@@ -38,11 +41,15 @@ public static class NsmReference
         var (b, n) = (x.shape[0], x.shape[1]);
         var c = layer.ChunkSize;
         var w = layer.Window;
+        var fromInput = layer.WriteSource == NsmWriteSource.Input;
+        var write = layer.WritePath();
+        var context = layer.Manager.Context();
         var slots = layer.Manager.InitialSlots(b);
         var cells = layer.HasCells ? zeros_like(slots) : null;
         var keys = new List<Tensor>();
         var values = new List<Tensor>();
         var outputs = new List<Tensor>();
+        var written = new List<Tensor>();                                         // the rows the write takes, (B, 1, d) each
         var chunkRows = new List<Tensor>();
         var chunkSlots = new List<Tensor>();
         for (long t = 0; t < n; t++)
@@ -51,7 +58,7 @@ public static class NsmReference
             var ht = layer.AttnNorm.forward(xt);
             var qt = NsmOps.SplitHeads(layer.QueryProj.forward(ht), layer.NumHeads);  // (B, h, 1, hd)
             var scale = 1.0 / Math.Sqrt(qt.shape[^1]);
-            var (stateKeys, stateValues) = layer.Read.KeysValues(slots);          // (B, h, s, hd)
+            var (stateKeys, stateValues) = layer.Read.KeysValues(fromInput ? write.Communicate(slots, context) : slots);  // (B, h, s, hd)
             var stateLogits = qt.matmul(stateKeys.transpose(-1, -2)) * scale + layer.Manager.Context().LogitBias;   // (B, h, 1, s)
 
             Tensor attended;
@@ -86,20 +93,21 @@ public static class NsmReference
             var yt = xt + layer.OutProj.forward(NsmOps.MergeHeads(attended));
             yt = yt + layer.Ffn.forward(layer.FfnNorm.forward(yt));
             outputs.Add(yt);
-            chunkRows.Add(yt);
+            written.Add(fromInput ? xt : yt);
+            chunkRows.Add(written[^1]);
 
             if (chunkRows.Count == c)
             {
                 (Tensor, Tensor)? lowerChunk = lower is { } l ? (l.Slots[chunkSlots.Count], l.Active) : null;
-                (slots, cells) = WriteChunk(layer, chunkRows, History(layer, outputs, t + 1 - c), slots, cells, lowerChunk);
-                chunkSlots.Add(slots);
+                (slots, cells) = WriteChunk(layer, chunkRows, History(layer, written, t + 1 - c), slots, cells, lowerChunk);
+                chunkSlots.Add(fromInput ? write.Communicate(slots, context) : slots);
                 chunkRows.Clear();
             }
         }
         return (cat(outputs, 1), chunkSlots);
     }
 
-    /// <summary>The k-1 outputs before position start, zeros before position 0: (B, k-1, d), or null without a write convolution.</summary>
+    /// <summary>The k-1 written rows before position start, zeros before position 0: (B, k-1, d), or null without a write convolution.</summary>
     private static Tensor? History(NsmLayer layer, List<Tensor> outputs, long start)
     {
         var lags = layer.WriteKernel - 1;
@@ -119,7 +127,7 @@ public static class NsmReference
         if (write.Writer is not TokenRouter router)
         {
             var (slotCandidate, slotMass) = write.Writer.Write(inputs, valid, slots, context);
-            return write.Propagate(slots, cells, slotCandidate, slotMass, context);
+            return Update(layer, write, slots, cells, slotCandidate, slotMass, context);
         }
         Tensor? weighted = null, mass = null;
         var scaleBySlot = context.WriteScale;                                     // (s)
@@ -137,6 +145,12 @@ public static class NsmReference
         var (b, heads, s, dh) = (candidate.shape[0], candidate.shape[1], candidate.shape[2], candidate.shape[3]);
         var merged = candidate.transpose(1, 2).reshape(b, s, heads * dh);         // (B, s, d)
         var perChannel = mass.transpose(1, 2).repeat_interleave(dh, dim: 2);      // (B, s, d)
-        return write.Propagate(slots, cells, merged, perChannel, context);
+        return Update(layer, write, slots, cells, merged, perChannel, context);
     }
+
+    /// <summary>The slot update of a write: with communication in the sequential form, without it in the parallel form.</summary>
+    private static (Tensor Slots, Tensor? Cells) Update(NsmLayer layer, StateWritePath write, Tensor slots, Tensor? cells, Tensor candidate, Tensor mass, SlotContext context) =>
+        layer.WriteSource == NsmWriteSource.Input
+            ? write.Recur(slots, cells, candidate, mass, null)
+            : write.Propagate(slots, cells, candidate, mass, context);
 }

@@ -35,6 +35,9 @@ public sealed class SlotRouter : StateWriter
         RegisterComponents();
     }
 
+    /// <summary>The queries come from the slots.</summary>
+    public override bool ReadsSlots => true;
+
     public override (Tensor Candidate, Tensor Mass) Write(Tensor inputs, Tensor? valid, Tensor slotState, SlotContext context)
     {
         using var scope = NewDisposeScope();

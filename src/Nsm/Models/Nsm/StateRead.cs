@@ -38,6 +38,22 @@ public sealed class StateRead : nn.Module
     }
 
     /// <summary>
+    /// The read of G slot states at once, each by its own group of c queries (the parallel form):
+    /// queries (B, h, G, c, hd), slots (B, G, s, d), bias (s). Returns the output (B, h, G, c, hd),
+    /// the log-normaliser (B, h, G, c) and the weights over the slots (B, h, G, c, s).
+    /// </summary>
+    public (Tensor Output, Tensor LogSumExp, Tensor Weights) ReadGroups(Tensor queries, Tensor slots, Tensor bias)
+    {
+        using var scope = NewDisposeScope();
+        var (b, g, s) = (slots.shape[0], slots.shape[1], slots.shape[2]);
+        var (keys, values) = KeysValues(slots.reshape(b * g, s, slots.shape[3]));                 // (B·G, h, s, hd)
+        keys = keys.view(b, g, numHeads, s, headDim).transpose(1, 2);                             // (B, h, G, s, hd)
+        values = values.view(b, g, numHeads, s, headDim).transpose(1, 2);
+        var (output, lse, weights) = SlotAttention.Attend(queries, keys, values, bias);
+        return (output.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
     /// The read of the slots (B, s, d) by queries (B, h, n, hd); bias: (s) additive logit bias.
     /// Returns the output (B, h, n, hd), the log-normaliser (B, h, n) and the weights over the slots (B, h, n, s).
     /// </summary>

@@ -120,9 +120,9 @@ internal sealed class StateWritePath
         }
         if (position is not null)
         {
-            if (firstOffset == 0 && n == chunk)
+            if (firstOffset == 0 && n % chunk == 0)
             {
-                inputs = inputs + position;                                                      // a whole chunk: offsets 0..c-1
+                inputs = (inputs.reshape(b, n / chunk, chunk, dim) + position).view(b, n, dim);  // whole chunks: offsets 0..c-1 each
             }
             else
             {
@@ -139,6 +139,55 @@ internal sealed class StateWritePath
         }
         return (inputs.MoveToOuterDisposeScope(), inputValid?.MoveToOuterDisposeScope());
     }
+
+    /// <summary>
+    /// The write inputs of K whole chunks at once (the parallel form). rows: (B, K·c, d) the rows
+    /// of chunks starting at a chunk boundary; valid: (B, K·c) or null; history: the k-1 rows
+    /// before (B, k-1, d) or null; lowerSlots: the lower layer's slots after each of the K chunks
+    /// (B, K, s', d) with its active mask (s'), or null. Returns the inputs of each chunk
+    /// (B·K, c [+ s'], d) and their validity (B·K, c [+ s']) or null, chunk k of sample b at b·K + k.
+    /// </summary>
+    public (Tensor Inputs, Tensor? Valid) ChunkInputs(Tensor rows, Tensor? valid, Tensor? history, (Tensor Slots, Tensor Active)? lowerSlots)
+    {
+        using var scope = NewDisposeScope();
+        var (b, n) = (rows.shape[0], rows.shape[1]);
+        var k = n / chunk;
+        var (inputs, inputValid) = WriteInputs(rows, valid, 0, null, history);                  // (B, K·c, d)
+        inputs = inputs.reshape(b * k, chunk, dim);                                              // (B·K, c, d)
+        inputValid = inputValid?.reshape(b * k, chunk);
+        if (lowerSlots is { } l && crossNorm is not null)
+        {
+            var s = l.Slots.shape[2];
+            inputs = cat([inputs, crossNorm.forward(l.Slots).reshape(b * k, s, dim)], 1);         // (B·K, c + s', d)
+            inputValid = cat([inputValid ?? ones([b * k, chunk], ScalarType.Bool, rows.device), l.Active.unsqueeze(0).expand(b * k, s)], 1);
+        }
+        return (inputs.MoveToOuterDisposeScope(), inputValid?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// One step of the slot recurrence of the parallel form: the propagator's update from
+    /// slots/cells (B, s, d), candidate and mass (B, s, d), then the slots' RMS clipped at 1; no
+    /// communication (the parallel form applies it to the read view, <see cref="Communicate"/>).
+    /// written: (B) bool, false for a sample whose chunk was all padding (it keeps its slots and
+    /// cells exactly), or null.
+    /// </summary>
+    public (Tensor Slots, Tensor? Cells) Recur(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass, Tensor? written)
+    {
+        using var scope = NewDisposeScope();
+        var (newSlots, newCells) = propagator.Update(slots, cells, candidate, mass);
+        newSlots = NsmOps.ClipRms(newSlots);
+        if (written is not null)
+        {
+            var keep = written.view(-1, 1, 1);
+            newSlots = where(keep, newSlots, slots);
+            if (newCells is not null) newCells = where(keep, newCells, cells!);
+        }
+        return (newSlots.MoveToOuterDisposeScope(), newCells?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Slot-to-slot communication of slots (M, s, d), any number M of states at once; the slots themselves without communication.</summary>
+    public Tensor Communicate(Tensor slots, SlotContext context) =>
+        communication is null ? slots.alias() : communication.forward(slots, context);
 
     /// <summary>
     /// Applies a write: the propagator's update from slots/cells (B, s, d), candidate and mass

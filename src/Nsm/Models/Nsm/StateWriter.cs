@@ -19,6 +19,13 @@ public abstract class StateWriter : nn.Module
     protected const double Eps = 1e-6;
 
     /// <summary>
+    /// Whether the write depends on the slots before it. A writer that does not (token routing)
+    /// can write many chunks in one call, each chunk a batch row; one that does (slot routing,
+    /// whose queries come from the slots) is called chunk by chunk.
+    /// </summary>
+    public abstract bool ReadsSlots { get; }
+
+    /// <summary>
     /// inputs: (B, n, d) normed rows to write; valid: (B, n) bool or null (all valid);
     /// slots: (B, s, d) the slots before the write; context: importance bias, write scale and mask.
     /// Returns the candidate U (B, s, d) and the write mass m (B, s, d) (per channel: with several

@@ -62,6 +62,9 @@ public sealed class TokenRouter : StateWriter
     /// <summary>Written values of rows y: (B, n, d) -> (B, n, heads, d/heads).</summary>
     public Tensor Values(Tensor y) => value_proj.forward(y).view(y.shape[0], y.shape[1], heads, dim / heads);
 
+    /// <summary>Routing depends on the rows only.</summary>
+    public override bool ReadsSlots => false;
+
     public override (Tensor Candidate, Tensor Mass) Write(Tensor inputs, Tensor? valid, Tensor slotState, SlotContext context)
     {
         using var scope = NewDisposeScope();

@@ -8,6 +8,8 @@ public sealed class NsmBatchTests
     [Theory]
     [InlineData("")]
     [InlineData("model.router=slot,model.cross_layer_states=true")]
+    [InlineData("model.write_source=input")]
+    [InlineData("model.write_source=input,model.router=slot,model.cross_layer_states=true")]
     public void SamplesDoNotInfluenceEachOther(string variant)
     {
         using var model = NsmTestModels.Create(NsmTestModels.Split(variant));
@@ -27,6 +29,9 @@ public sealed class NsmBatchTests
     [InlineData("")]
     [InlineData("model.fusion=gated,model.router=slot,model.propagator=lstm")]
     [InlineData("model.cross_layer_states=true,model.communication=topk,model.communication_top_k=3")]
+    [InlineData("model.write_source=input")]
+    [InlineData("model.write_source=input,model.fusion=gated,model.router=slot,model.propagator=lstm")]
+    [InlineData("model.write_source=input,model.cross_layer_states=true,model.communication=topk,model.communication_top_k=3")]
     public void PaddedCausalBatchEqualsSequencesOneByOne(string variant)
     {
         using var model = NsmTestModels.Create(NsmTestModels.Split(variant));

@@ -12,6 +12,11 @@ public sealed class NsmReferenceTests
     [InlineData(40, "model.fusion=gated,model.propagator=lstm,model.cross_layer_states=true")]
     [InlineData(40, "model.router=slot,model.communication=topk,model.communication_top_k=3,model.propagator=linear")]
     [InlineData(40, "model.local_attention=false,model.communication=none,model.router_top_k=2,model.router_heads=2")]
+    [InlineData(63, "model.write_source=input")]
+    [InlineData(100, "model.write_source=input")]
+    [InlineData(47, "model.write_source=input,model.window=3,model.chunk_size=5,model.write_conv=7")]
+    [InlineData(40, "model.write_source=input,model.fusion=gated,model.propagator=lstm,model.cross_layer_states=true")]
+    [InlineData(40, "model.write_source=input,model.router=slot,model.communication=topk,model.communication_top_k=3,model.propagator=linear")]
     public void ChunkedMatchesTokenByTokenReferenceOnOutputsAndGradients(int length, string variant)
     {
         using var model = NsmTestModels.Create(NsmTestModels.Split(variant));

@@ -24,6 +24,10 @@ public sealed class NsmStreamingTests
     [InlineData(100, "")]
     [InlineData(63, "model.cross_layer_states=true,model.propagator=lstm")]
     [InlineData(63, "model.fusion=gated,model.router=slot")]
+    [InlineData(63, "model.write_source=input")]
+    [InlineData(100, "model.write_source=input")]
+    [InlineData(63, "model.write_source=input,model.cross_layer_states=true,model.propagator=lstm")]
+    [InlineData(63, "model.write_source=input,model.fusion=gated,model.router=slot")]
     public void OneCallEqualsChunkByChunkEqualsTokenByToken(int length, string variant)
     {
         using var model = NsmTestModels.Create(NsmTestModels.Split(variant));

@@ -47,6 +47,11 @@ internal static class NsmTestModels
         "model.router_top_k=2,model.router_temperature=0.5,model.router_heads=2,model.router_null=false",
         "model.window=3,model.chunk_size=5,model.write_positions=false,model.write_conv=7",
         "model.write_conv=1",
+        "model.write_source=input",
+        "model.write_source=input,model.router=slot,model.propagator=lstm",
+        "model.write_source=input,model.cross_layer_states=true,model.fusion=gated,model.propagator=linear",
+        "model.write_source=input,model.window=3,model.chunk_size=5,model.write_conv=7,model.communication=topk,model.communication_top_k=3",
+        "model.write_source=input,model.communication=none,model.local_attention=false,model.router_heads=2,model.router_top_k=2",
     };
 
     public static string[] Split(string variant) => variant.Length == 0 ? [] : variant.Split(',');

@@ -1,0 +1,123 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using Nsm.Ops;
+
+namespace Nsm.Models.Nsm;
+
+/// <summary>
+/// The parallel form of the causal layer (write_source = "input", docs/design.md section 2b).
+/// The slots are written from the layer's input rather than from each chunk's outputs, so nothing
+/// but the slot update waits for the chunk before:
+/// 1. local attention, routing and write candidates of every chunk of the call in one batched pass;
+/// 2. the slot recurrence S_k = Clip(P(S_{k-1}, U_k, m_k)), one small step per chunk on (B, s, d);
+/// 3. communication on the read view of every state at once, (B·(K+1), s, d); it does not feed
+///    back into the recurrence;
+/// 4. the tokens of chunk k read the view of S_{k-1}, all chunks in one batched attention, and the
+///    fusion, out projection and FFN run over the whole call.
+/// The carried state is the sequential form's, with the open chunk's and the history's rows
+/// being layer inputs instead of outputs.
+/// </summary>
+public sealed partial class NsmLayer
+{
+    private (Tensor Output, NsmLayerState State, List<Tensor> ChunkSlots) ForwardParallel(Tensor x, Tensor? valid, NsmLayerState state, (IReadOnlyList<Tensor> Slots, Tensor Active)? lower)
+    {
+        using var scope = NewDisposeScope();
+        var (b, n) = (x.shape[0], x.shape[1]);
+        var p = state.Partial.shape[1];
+        if (p != state.Position % chunk) throw new ArgumentException($"layer state holds {p} partial tokens at position {state.Position}; expected {state.Position % chunk}");
+        var grid = new ChunkGrid(p, n, chunk);
+        var (h, q) = Queries(x);                                                  // (B, n, d), (B, h, n, hd)
+        var localResult = local?.Causal(h, q, valid, state.Keys!, state.Values!, state.Position, grid, window);
+        var context = manager.Context();
+        var usage = training ? new UsageAccumulator() : null;
+
+        // The rows of the open chunk (from the state) and the new ones, from the chunk boundary on.
+        var rows = p > 0 ? cat([state.Partial, x], 1) : x;                        // (B, p + n, d)
+        var rowValid = valid is null || p == 0 ? valid : cat([ones([b, p], ScalarType.Bool, x.device), valid], 1);
+        var whole = (p + n) / chunk;                                              // K: chunks this call completes
+        var (states, cells, history) = WriteWholeChunks(rows, rowValid, whole, state, lower, context, usage);
+
+        // Read view of S_in, S_0 .. S_{K-1}: group g of the call reads view g.
+        var slotCount = state.Slots.shape[1];
+        var views = WritePath().Communicate(stack(states, 1).view(b * (whole + 1), slotCount, dim), context)
+            .view(b, whole + 1, slotCount, dim);                                 // (B, K + 1, s, d)
+        var queries = nn.functional.pad(q, [0, 0, grid.Partial, grid.Tail])
+            .view(b, numHeads, grid.Groups, chunk, headDim);                      // (B, h, G, c, hd)
+        var (slotOut, slotLse, slotWeights) = state_read.ReadGroups(queries, views.narrow(1, 0, grid.Groups), context.LogitBias);
+        var slotPart = (CallRows(slotOut, grid), CallRows(slotLse.unsqueeze(-1), grid).squeeze(-1));  // (B, h, n, hd), (B, h, n)
+        (Tensor, Tensor)? localPart = localResult is { } lr
+            ? (CallRows(lr.Output, grid), CallRows(lr.LogSumExp.unsqueeze(-1), grid).squeeze(-1))
+            : null;
+        var (output, share) = Blocks(x, h, localPart, slotPart);
+        usage?.AddRead(CallRows(slotWeights, grid), share);
+        usage?.Record(manager, usageDecay);
+
+        var newPosition = state.Position + n;
+        var partial = rows.narrow(1, whole * chunk, p + n - whole * chunk);      // (B, open rows, d)
+        Tensor? newKeys = null, newValues = null;
+        if (localResult is { } r) (newKeys, newValues) = LocalAttention.Cache(r.Keys, r.Values, newPosition, partial.shape[1], window);
+        var slots = states[^1];
+        var newState = new NsmLayerState(slots.alias(), cells?.alias(), newKeys, newValues, partial.clone(), history?.clone(), newPosition);
+        foreach (var (_, t) in newState.Named()) t.MoveToOuterDisposeScope();
+        var chunkSlots = whole > 0 ? views.narrow(1, 1, whole).unbind(1).ToList() : [];
+        foreach (var t in chunkSlots) t.MoveToOuterDisposeScope();
+        return (output.MoveToOuterDisposeScope(), newState, chunkSlots);
+    }
+
+    /// <summary>
+    /// Steps 1-2 of the parallel form: the write of the K whole chunks among rows (B, p + n, d)
+    /// (validity (B, p + n) or null) and the slot recurrence over them, from the state's slots
+    /// and cells. lower: the lower layer's slots after each of the K chunks. Returns the slots
+    /// before and after each chunk, S_in, S_0 .. S_{K-1} (K + 1 tensors (B, s, d)), the cells
+    /// after the last chunk and the write-convolution history for the next chunk.
+    /// </summary>
+    private (List<Tensor> States, Tensor? Cells, Tensor? History) WriteWholeChunks(Tensor rows, Tensor? rowValid, long whole, NsmLayerState state, (IReadOnlyList<Tensor> Slots, Tensor Active)? lower, SlotContext context, UsageAccumulator? usage)
+    {
+        var states = new List<Tensor> { state.Slots };
+        if (whole == 0) return (states, state.Cells, state.History);
+        var write = WritePath();
+        var b = rows.shape[0];
+        var chunkRows = rows.narrow(1, 0, whole * chunk);                         // (B, K·c, d)
+        var chunkValid = rowValid?.narrow(1, 0, whole * chunk);
+        (Tensor, Tensor)? lowerSlots = lower is { } l ? (stack(l.Slots.Take((int)whole), 1), l.Active) : null;   // (B, K, s', d)
+        var (inputs, inputValid) = write.ChunkInputs(chunkRows, chunkValid, state.History, lowerSlots);          // (B·K, c', d)
+        var written = chunkValid?.view(b, whole, chunk).any(2).unbind(1);        // K x (B), or null
+        var (slots, cells) = (state.Slots, state.Cells);
+        if (!write.Writer.ReadsSlots)
+        {
+            // Every chunk's candidate and mass in one call, chunk k of sample b as batch row b·K + k.
+            var (candidate, mass) = write.Writer.Write(inputs, inputValid, slots, context);                   // (B·K, s, d)
+            usage?.AddWrite(mass);
+            var s = candidate.shape[1];
+            var candidates = candidate.view(b, whole, s, dim).unbind(1);
+            var masses = mass.view(b, whole, s, dim).unbind(1);
+            for (var k = 0; k < whole; k++)
+            {
+                (slots, cells) = write.Recur(slots, cells, candidates[k], masses[k], written?[k]);
+                states.Add(slots);
+            }
+        }
+        else
+        {
+            var rowsPerChunk = inputs.shape[1];
+            var chunkInputs = inputs.view(b, whole, rowsPerChunk, dim).unbind(1);
+            var chunkInputValid = inputValid?.view(b, whole, rowsPerChunk).unbind(1);
+            for (var k = 0; k < whole; k++)
+            {
+                var (candidate, mass) = write.Writer.Write(chunkInputs[k], chunkInputValid?[k], slots, context);
+                usage?.AddWrite(mass);
+                (slots, cells) = write.Recur(slots, cells, candidate, mass, written?[k]);
+                states.Add(slots);
+            }
+        }
+        return (states, cells, write.NextHistory(state.History, chunkRows));
+    }
+
+    /// <summary>The rows of the call's tokens from a per-group tensor (B, h, G, c, e) -> (B, h, n, e).</summary>
+    private static Tensor CallRows(Tensor perGroup, ChunkGrid grid)
+    {
+        var (b, heads, e) = (perGroup.shape[0], perGroup.shape[1], perGroup.shape[4]);
+        var all = perGroup.reshape(b, heads, grid.Groups * grid.Chunk, e);
+        return grid.Partial == 0 && grid.Tail == 0 ? all : all.narrow(2, grid.Partial, grid.Count);
+    }
+}
