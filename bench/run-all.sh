@@ -9,6 +9,7 @@
 #   STREAM_MODEL=rwkv bash bench/run-all.sh   # stream another kind than nsm
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build/link-shared-data.sh
 
 dotnet build src/Nsm.Cli -c Release -m:1 -v q -nologo
 nsm() { dotnet src/Nsm.Cli/bin/Release/net10.0/Nsm.Cli.dll "$@"; }

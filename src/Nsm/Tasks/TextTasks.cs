@@ -22,6 +22,8 @@ public static class TextTasks
     public static LanguageModelTask CharLm(TaskConfig config, long seed)
     {
         var path = config.DataPath;
+        if (!File.Exists(path) && Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) == "tinyshakespeare")
+            throw new ConfigException($"'task.data_path': {path} does not exist; put Tiny Shakespeare there (the input.txt of char-rnn or nanoGPT, 1,115,394 bytes; build/link-shared-data.sh links ../shared/data/tinyshakespeare when the machine has it)");
         var text = TextFiles.ReadAll(path);
         ValidateCharLm(config);
         var split = (int)(text.Length * (1 - config.ValidationFraction));

@@ -72,6 +72,23 @@ public sealed class TextDataTests
     }
 
     [Fact]
+    public void TheShakespearePresetsReadTheRepositoryDataPathAndAMissingCopySaysWhereToGetIt()
+    {
+        foreach (var kind in new[] { "nsm", "transformer", "lstm" })
+        {
+            var task = ConfigLoader.LoadPreset($"shakespeare-{kind}").Task;
+            Assert.Equal("data/tinyshakespeare/input.txt", task.DataPath);
+            Assert.Equal(0.1, task.ValidationFraction);            // nanoGPT: first 90% trains, last 10% validates
+        }
+        using var dir = TestConfigs.TempDir();
+        var missing = Path.Combine(dir.Path, "data", "tinyshakespeare", "input.txt");
+        var e = Assert.Throws<ConfigException>(() => TextTasks.CharLm(Config($"task.data_path={missing}"), 1));
+        Assert.Contains(missing, e.Message);
+        Assert.Contains("nanoGPT", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
     public void WikiTextUsesCompactSubwordIdsAndCountsCharacters()
     {
         using var dir = TestConfigs.TempDir();

@@ -27,4 +27,21 @@ public sealed class LinearPropagator : StatePropagator
         var updated = slots + WriteGate(mass) * (1 - forget) * (candidate - slots);
         return (updated.MoveToOuterDisposeScope(), null);
     }
+
+    /// <summary>[U·W_f,U^T + b_f, U, g] (M, s, 3d).</summary>
+    public override Tensor InputTerms(Tensor candidate, Tensor mass)
+    {
+        using var scope = NewDisposeScope();
+        var forget = nn.functional.linear(candidate, Halves(forget_proj.weight!).InputHalf, forget_proj.bias);  // (M, s, d)
+        return cat([forget, candidate, WriteGate(mass)], -1).MoveToOuterDisposeScope();
+    }
+
+    public override (Tensor Slots, Tensor? Cells) Step(Tensor slots, Tensor? cells, Tensor terms)
+    {
+        using var scope = NewDisposeScope();
+        var parts = terms.chunk(3, -1);                                                                         // 3 x (B, s, d)
+        var forget = (nn.functional.linear(slots, Halves(forget_proj.weight!).SlotHalf) + parts[0]).sigmoid();
+        var updated = slots + parts[2] * (1 - forget) * (parts[1] - slots);
+        return (updated.MoveToOuterDisposeScope(), null);
+    }
 }

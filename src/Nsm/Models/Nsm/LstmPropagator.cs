@@ -40,4 +40,28 @@ public sealed class LstmPropagator : StatePropagator
         var newSlots = slots + g * (lstmHidden - slots);
         return (newSlots.MoveToOuterDisposeScope(), newCells.MoveToOuterDisposeScope());
     }
+
+    /// <summary>[U·W_U^T + b, g] (M, s, 5d).</summary>
+    public override Tensor InputTerms(Tensor candidate, Tensor mass)
+    {
+        using var scope = NewDisposeScope();
+        var preactivation = nn.functional.linear(candidate, Halves(gates.weight!).InputHalf, gates.bias);       // (M, s, 4d)
+        return cat([preactivation, WriteGate(mass)], -1).MoveToOuterDisposeScope();
+    }
+
+    public override (Tensor Slots, Tensor? Cells) Step(Tensor slots, Tensor? cells, Tensor terms)
+    {
+        if (cells is null) throw new ArgumentNullException(nameof(cells), "the LSTM propagator needs its cell state");
+        using var scope = NewDisposeScope();
+        var d = slots.shape[^1];
+        var parts = terms.split([4 * d, d], -1);
+        var gatesOut = (nn.functional.linear(slots, Halves(gates.weight!).SlotHalf) + parts[0]).chunk(4, -1);   // 4 x (B, s, d)
+        var (input, forget, output, proposal) = (gatesOut[0].sigmoid(), gatesOut[1].sigmoid(), gatesOut[2].sigmoid(), gatesOut[3].tanh());
+        var lstmCells = forget * cells + input * proposal;
+        var lstmHidden = output * lstmCells.tanh();
+        var g = parts[1];
+        var newCells = cells + g * (lstmCells - cells);
+        var newSlots = slots + g * (lstmHidden - slots);
+        return (newSlots.MoveToOuterDisposeScope(), newCells.MoveToOuterDisposeScope());
+    }
 }

@@ -86,14 +86,14 @@ public sealed partial class NsmLayer
         if (!write.Writer.ReadsSlots)
         {
             // Every chunk's candidate and mass in one call, chunk k of sample b as batch row b·K + k.
+            // The propagator's input-side products too: only the slot side is left for the loop.
             var (candidate, mass) = write.Writer.Write(inputs, inputValid, slots, context);                   // (B·K, s, d)
             usage?.AddWrite(mass);
-            var s = candidate.shape[1];
-            var candidates = candidate.view(b, whole, s, dim).unbind(1);
-            var masses = mass.view(b, whole, s, dim).unbind(1);
+            var terms = write.InputTerms(candidate, mass);                                                     // (B·K, s, e)
+            var perChunk = terms.view(b, whole, terms.shape[1], terms.shape[2]).unbind(1);                    // K x (B, s, e)
             for (var k = 0; k < whole; k++)
             {
-                (slots, cells) = write.Recur(slots, cells, candidates[k], masses[k], written?[k]);
+                (slots, cells) = write.Recur(slots, cells, perChunk[k], written?[k]);
                 states.Add(slots);
             }
         }
@@ -106,7 +106,7 @@ public sealed partial class NsmLayer
             {
                 var (candidate, mass) = write.Writer.Write(chunkInputs[k], chunkInputValid?[k], slots, context);
                 usage?.AddWrite(mass);
-                (slots, cells) = write.Recur(slots, cells, candidate, mass, written?[k]);
+                (slots, cells) = write.Recur(slots, cells, write.InputTerms(candidate, mass), written?[k]);
                 states.Add(slots);
             }
         }

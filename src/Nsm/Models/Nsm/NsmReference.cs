@@ -150,7 +150,5 @@ public static class NsmReference
 
     /// <summary>The slot update of a write: with communication in the sequential form, without it in the parallel form.</summary>
     private static (Tensor Slots, Tensor? Cells) Update(NsmLayer layer, StateWritePath write, Tensor slots, Tensor? cells, Tensor candidate, Tensor mass, SlotContext context) =>
-        layer.WriteSource == NsmWriteSource.Input
-            ? write.Recur(slots, cells, candidate, mass, null)
-            : write.Propagate(slots, cells, candidate, mass, context);
+        write.Propagate(slots, cells, candidate, mass, context, communicate: layer.WriteSource == NsmWriteSource.Output);
 }

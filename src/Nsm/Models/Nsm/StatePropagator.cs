@@ -25,6 +25,32 @@ public abstract class StatePropagator : nn.Module
     /// </summary>
     public abstract (Tensor Slots, Tensor? Cells) Update(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass);
 
+    /// <summary>
+    /// The part of the update that depends only on what was written, for M writes at once
+    /// (the parallel form computes it for every chunk in one batched pass): candidates and
+    /// masses (M, s, d) -> terms (M, s, e) that <see cref="Step"/> takes. The default keeps the
+    /// candidate and the mass; rules override it to move their input-side matrix products here.
+    /// </summary>
+    public virtual Tensor InputTerms(Tensor candidate, Tensor mass) => cat([candidate, mass], -1);
+
+    /// <summary>
+    /// The update from slots and cells (B, s, d) and the <see cref="InputTerms"/> (B, s, e) of one
+    /// write; equal to <see cref="Update"/> up to rounding (the input side's products are summed
+    /// separately). Returns the new slots and cells (B, s, d).
+    /// </summary>
+    public virtual (Tensor Slots, Tensor? Cells) Step(Tensor slots, Tensor? cells, Tensor terms)
+    {
+        var parts = terms.chunk(2, -1);
+        return Update(slots, cells, parts[0], parts[1]);
+    }
+
+    /// <summary>The two halves (out, d) of the weight (out, 2d) of a linear map over [S; U]: the one applied to S and the one applied to U.</summary>
+    protected static (Tensor SlotHalf, Tensor InputHalf) Halves(Tensor weight)
+    {
+        var d = weight.shape[1] / 2;
+        return (weight.narrow(1, 0, d), weight.narrow(1, d, d));
+    }
+
     /// <summary>Builds the rule named by model.propagator.</summary>
     public static StatePropagator Create(NsmPropagator kind, long dim) => kind switch
     {

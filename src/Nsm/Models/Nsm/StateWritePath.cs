@@ -164,17 +164,20 @@ internal sealed class StateWritePath
         return (inputs.MoveToOuterDisposeScope(), inputValid?.MoveToOuterDisposeScope());
     }
 
+    /// <summary>The propagator's input-side terms of M writes at once: candidates and masses (M, s, d) -> (M, s, e).</summary>
+    public Tensor InputTerms(Tensor candidate, Tensor mass) => propagator.InputTerms(candidate, mass);
+
     /// <summary>
     /// One step of the slot recurrence of the parallel form: the propagator's update from
-    /// slots/cells (B, s, d), candidate and mass (B, s, d), then the slots' RMS clipped at 1; no
-    /// communication (the parallel form applies it to the read view, <see cref="Communicate"/>).
-    /// written: (B) bool, false for a sample whose chunk was all padding (it keeps its slots and
-    /// cells exactly), or null.
+    /// slots/cells (B, s, d) and the write's <see cref="InputTerms"/> (B, s, e), then the slots'
+    /// RMS clipped at 1; no communication (the parallel form applies it to the read view,
+    /// <see cref="Communicate"/>). written: (B) bool, false for a sample whose chunk was all
+    /// padding (it keeps its slots and cells exactly), or null.
     /// </summary>
-    public (Tensor Slots, Tensor? Cells) Recur(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass, Tensor? written)
+    public (Tensor Slots, Tensor? Cells) Recur(Tensor slots, Tensor? cells, Tensor terms, Tensor? written)
     {
         using var scope = NewDisposeScope();
-        var (newSlots, newCells) = propagator.Update(slots, cells, candidate, mass);
+        var (newSlots, newCells) = propagator.Step(slots, cells, terms);
         newSlots = NsmOps.ClipRms(newSlots);
         if (written is not null)
         {
@@ -191,14 +194,15 @@ internal sealed class StateWritePath
 
     /// <summary>
     /// Applies a write: the propagator's update from slots/cells (B, s, d), candidate and mass
-    /// (B, s, d), the slots' RMS clipped at 1, then communication among the active slots.
+    /// (B, s, d), the slots' RMS clipped at 1, then (when communicate) communication among the
+    /// active slots.
     /// </summary>
-    public (Tensor Slots, Tensor? Cells) Propagate(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass, SlotContext context)
+    public (Tensor Slots, Tensor? Cells) Propagate(Tensor slots, Tensor? cells, Tensor candidate, Tensor mass, SlotContext context, bool communicate = true)
     {
         using var scope = NewDisposeScope();
         var (newSlots, newCells) = propagator.Update(slots, cells, candidate, mass);
         newSlots = NsmOps.ClipRms(newSlots);
-        if (communication is not null) newSlots = communication.forward(newSlots, context);
+        if (communicate && communication is not null) newSlots = communication.forward(newSlots, context);
         return (newSlots.MoveToOuterDisposeScope(), newCells?.MoveToOuterDisposeScope());
     }
 }
