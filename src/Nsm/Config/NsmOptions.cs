@@ -108,8 +108,10 @@ public sealed record NsmOptions : IOptionsSection
 
     /// <summary>
     /// Per-slot update rule: "gru" (update scaled by the write mass, g = 1 - exp(-m)), "lstm" (an LSTM
-    /// cell with its own cell state), "linear" (S = f*S + (1-f)*U with data-dependent f). Every rule is
-    /// scaled by g, so a slot nobody wrote to keeps its content. Default "gru".
+    /// cell with its own cell state), "linear" (S = f*S + (1-f)*U with data-dependent f), "decay" (the
+    /// same with f from the candidate only, a linear recurrence: the parallel form's loop is one
+    /// multiply-add per chunk). Every rule is scaled by g, so a slot nobody wrote to keeps its content.
+    /// Default "gru".
     /// </summary>
     [JsonPropertyName("propagator")]
     public NsmPropagator Propagator { get; init; } = NsmPropagator.Gru;

@@ -17,4 +17,11 @@ public enum NsmPropagator
     /// <summary>S = f*S + (1-f)*U with a data-dependent forget gate f.</summary>
     [JsonStringEnumMemberName("linear")]
     Linear,
+
+    /// <summary>
+    /// S = a*S + (1-a)*U with a decay a that depends only on what was written, not on S: a linear
+    /// recurrence whose gates are known before the loop (as in GLA and Mamba).
+    /// </summary>
+    [JsonStringEnumMemberName("decay")]
+    Decay,
 }

@@ -8,7 +8,8 @@ namespace Nsm.Models.Nsm;
 /// Per-slot update from the previous slot S (B, s, d) and the written candidate U (B, s, d).
 /// Every rule is scaled by g = 1 - exp(-m) of the write mass m (B, s, d): a slot nobody wrote to
 /// (m = 0, including chunks of padding) keeps its content. Implementations:
-/// <see cref="GruPropagator"/>, <see cref="LstmPropagator"/>, <see cref="LinearPropagator"/>.
+/// <see cref="GruPropagator"/>, <see cref="LstmPropagator"/>, <see cref="LinearPropagator"/>,
+/// <see cref="DecayPropagator"/>.
 /// </summary>
 public abstract class StatePropagator : nn.Module
 {
@@ -18,6 +19,13 @@ public abstract class StatePropagator : nn.Module
 
     /// <summary>Whether the rule carries its own cell state beside the slots (LSTM).</summary>
     public virtual bool HasCells => false;
+
+    /// <summary>
+    /// Whether the layer clips the slots' RMS at 1 after this rule's update. Rules whose update
+    /// is a convex combination of the slots and the candidate are bounded by their inputs and
+    /// skip it, which keeps them linear in the slots.
+    /// </summary>
+    public virtual bool ClipsRms => true;
 
     /// <summary>
     /// slots, candidate, mass: (B, s, d); cells: (B, s, d) for rules with cells, else null.
@@ -57,6 +65,7 @@ public abstract class StatePropagator : nn.Module
         NsmPropagator.Gru => new GruPropagator(dim),
         NsmPropagator.Lstm => new LstmPropagator(dim),
         NsmPropagator.Linear => new LinearPropagator(dim),
+        NsmPropagator.Decay => new DecayPropagator(dim),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "model.propagator"),
     };
 

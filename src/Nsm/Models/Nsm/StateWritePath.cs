@@ -178,7 +178,7 @@ internal sealed class StateWritePath
     {
         using var scope = NewDisposeScope();
         var (newSlots, newCells) = propagator.Step(slots, cells, terms);
-        newSlots = NsmOps.ClipRms(newSlots);
+        if (propagator.ClipsRms) newSlots = NsmOps.ClipRms(newSlots);
         if (written is not null)
         {
             var keep = written.view(-1, 1, 1);
@@ -201,7 +201,7 @@ internal sealed class StateWritePath
     {
         using var scope = NewDisposeScope();
         var (newSlots, newCells) = propagator.Update(slots, cells, candidate, mass);
-        newSlots = NsmOps.ClipRms(newSlots);
+        if (propagator.ClipsRms) newSlots = NsmOps.ClipRms(newSlots);
         if (communicate && communication is not null) newSlots = communication.forward(newSlots, context);
         return (newSlots.MoveToOuterDisposeScope(), newCells?.MoveToOuterDisposeScope());
     }

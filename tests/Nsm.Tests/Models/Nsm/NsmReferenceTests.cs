@@ -13,6 +13,8 @@ public sealed class NsmReferenceTests
     [InlineData(40, "model.router=slot,model.communication=topk,model.communication_top_k=3,model.propagator=linear")]
     [InlineData(40, "model.local_attention=false,model.communication=none,model.router_top_k=2,model.router_heads=2")]
     [InlineData(63, "model.write_source=input")]
+    [InlineData(63, "model.write_source=input,model.propagator=decay")]
+    [InlineData(40, "model.propagator=decay,model.cross_layer_states=true")]
     [InlineData(100, "model.write_source=input")]
     [InlineData(47, "model.write_source=input,model.window=3,model.chunk_size=5,model.write_conv=7")]
     [InlineData(40, "model.write_source=input,model.fusion=gated,model.propagator=lstm,model.cross_layer_states=true")]

@@ -49,6 +49,8 @@ internal static class NsmTestModels
         "model.write_conv=1",
         "model.write_source=input",
         "model.write_source=input,model.router=slot,model.propagator=lstm",
+        "model.write_source=input,model.propagator=decay",
+        "model.propagator=decay,model.router=slot",
         "model.write_source=input,model.cross_layer_states=true,model.fusion=gated,model.propagator=linear",
         "model.write_source=input,model.window=3,model.chunk_size=5,model.write_conv=7,model.communication=topk,model.communication_top_k=3",
         "model.write_source=input,model.communication=none,model.local_attention=false,model.router_heads=2,model.router_top_k=2",

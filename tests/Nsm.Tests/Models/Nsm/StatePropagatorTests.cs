@@ -12,6 +12,7 @@ public sealed class StatePropagatorTests
     [InlineData(NsmPropagator.Gru)]
     [InlineData(NsmPropagator.Lstm)]
     [InlineData(NsmPropagator.Linear)]
+    [InlineData(NsmPropagator.Decay)]
     public void StepFromInputTermsEqualsUpdateOnOutputsAndGradients(NsmPropagator kind)
     {
         manual_seed(3);
