@@ -103,9 +103,11 @@ internal sealed class StateWritePath
     /// The rows a write takes: Norm(rows) (B, n, d) passed through the causal write convolution
     /// (history: the k-1 rows before, (B, k-1, d)), plus the embedding of each row's chunk offset
     /// (firstOffset, firstOffset+1, ... mod c), followed by Norm of the lower layer's slots with
-    /// cross-layer states. Returns the inputs (B, n [+ s'], d) and their validity (B, n [+ s']) or null.
+    /// cross-layer states. wholeChunks: the rows are whole chunks from a chunk boundary (n a
+    /// multiple of c), so the offset embedding is added by broadcasting. Returns the inputs
+    /// (B, n [+ s'], d) and their validity (B, n [+ s']) or null.
     /// </summary>
-    public (Tensor Inputs, Tensor? Valid) WriteInputs(Tensor rows, Tensor? valid, long firstOffset, (Tensor Slots, Tensor Active)? lower, Tensor? history)
+    public (Tensor Inputs, Tensor? Valid) WriteInputs(Tensor rows, Tensor? valid, long firstOffset, (Tensor Slots, Tensor Active)? lower, Tensor? history, bool wholeChunks = false)
     {
         using var scope = NewDisposeScope();
         var (b, n) = (rows.shape[0], rows.shape[1]);
@@ -120,7 +122,11 @@ internal sealed class StateWritePath
         }
         if (position is not null)
         {
-            if (firstOffset == 0 && n % chunk == 0)
+            if (firstOffset == 0 && n == chunk)
+            {
+                inputs = inputs + position;                                                      // a whole chunk: offsets 0..c-1
+            }
+            else if (wholeChunks)
             {
                 inputs = (inputs.reshape(b, n / chunk, chunk, dim) + position).view(b, n, dim);  // whole chunks: offsets 0..c-1 each
             }
@@ -152,7 +158,7 @@ internal sealed class StateWritePath
         using var scope = NewDisposeScope();
         var (b, n) = (rows.shape[0], rows.shape[1]);
         var k = n / chunk;
-        var (inputs, inputValid) = WriteInputs(rows, valid, 0, null, history);                  // (B, K·c, d)
+        var (inputs, inputValid) = WriteInputs(rows, valid, 0, null, history, wholeChunks: true); // (B, K·c, d)
         inputs = inputs.reshape(b * k, chunk, dim);                                              // (B·K, c, d)
         inputValid = inputValid?.reshape(b * k, chunk);
         if (lowerSlots is { } l && crossNorm is not null)
