@@ -28,6 +28,7 @@ public sealed partial class NsmLayer
         var grid = new ChunkGrid(p, n, chunk);
         var (h, q) = Queries(x);                                                  // (B, n, d), (B, h, n, hd)
         var localResult = local?.Causal(h, q, valid, state.Keys!, state.Values!, state.Position, grid, window);
+        var write = WritePath();
         var context = manager.Context();
         var usage = training ? new UsageAccumulator() : null;
 
@@ -35,11 +36,11 @@ public sealed partial class NsmLayer
         var rows = p > 0 ? cat([state.Partial, x], 1) : x;                        // (B, p + n, d)
         var rowValid = valid is null || p == 0 ? valid : cat([ones([b, p], ScalarType.Bool, x.device), valid], 1);
         var whole = (p + n) / chunk;                                              // K: chunks this call completes
-        var (states, cells, history) = WriteWholeChunks(rows, rowValid, whole, state, lower, context, usage);
+        var (states, cells, history) = WriteWholeChunks(write, rows, rowValid, whole, state, lower, context, usage);
 
         // Read view of S_in, S_0 .. S_{K-1}: group g of the call reads view g.
         var slotCount = state.Slots.shape[1];
-        var views = WritePath().Communicate(stack(states, 1).view(b * (whole + 1), slotCount, dim), context)
+        var views = write.Communicate(stack(states, 1).view(b * (whole + 1), slotCount, dim), context)
             .view(b, whole + 1, slotCount, dim);                                 // (B, K + 1, s, d)
         var queries = nn.functional.pad(q, [0, 0, grid.Partial, grid.Tail])
             .view(b, numHeads, grid.Groups, chunk, headDim);                      // (B, h, G, c, hd)
@@ -65,17 +66,16 @@ public sealed partial class NsmLayer
     }
 
     /// <summary>
-    /// Steps 1-2 of the parallel form: the write of the K whole chunks among rows (B, p + n, d)
+    /// Steps 1-2 of the parallel form, over the write path: the write of the K whole chunks among rows (B, p + n, d)
     /// (validity (B, p + n) or null) and the slot recurrence over them, from the state's slots
     /// and cells. lower: the lower layer's slots after each of the K chunks. Returns the slots
     /// before and after each chunk, S_in, S_0 .. S_{K-1} (K + 1 tensors (B, s, d)), the cells
     /// after the last chunk and the write-convolution history for the next chunk.
     /// </summary>
-    private (List<Tensor> States, Tensor? Cells, Tensor? History) WriteWholeChunks(Tensor rows, Tensor? rowValid, long whole, NsmLayerState state, (IReadOnlyList<Tensor> Slots, Tensor Active)? lower, SlotContext context, UsageAccumulator? usage)
+    private (List<Tensor> States, Tensor? Cells, Tensor? History) WriteWholeChunks(StateWritePath write, Tensor rows, Tensor? rowValid, long whole, NsmLayerState state, (IReadOnlyList<Tensor> Slots, Tensor Active)? lower, SlotContext context, UsageAccumulator? usage)
     {
         var states = new List<Tensor> { state.Slots };
         if (whole == 0) return (states, state.Cells, state.History);
-        var write = WritePath();
         var b = rows.shape[0];
         var chunkRows = rows.narrow(1, 0, whole * chunk);                         // (B, K·c, d)
         var chunkValid = rowValid?.narrow(1, 0, whole * chunk);
