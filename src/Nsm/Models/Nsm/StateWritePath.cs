@@ -90,12 +90,7 @@ internal sealed class StateWritePath
         var (inputs, inputValid) = WriteInputs(rows, valid, firstOffset, lower, history);
         var (candidate, mass) = writer.Write(inputs, inputValid, slots, context);
         var (newSlots, newCells) = Propagate(slots, cells, candidate, mass, context);
-        if (valid is not null)
-        {
-            var written = valid.any(1).view(rows.shape[0], 1, 1);
-            newSlots = where(written, newSlots, slots);
-            if (newCells is not null) newCells = where(written, newCells, cells!);
-        }
+        if (valid is not null) (newSlots, newCells) = KeepUnwritten(valid.any(1), (newSlots, newCells), (slots, cells));
         return (newSlots.MoveToOuterDisposeScope(), newCells?.MoveToOuterDisposeScope(), mass.MoveToOuterDisposeScope());
     }
 
@@ -185,13 +180,17 @@ internal sealed class StateWritePath
         using var scope = NewDisposeScope();
         var (newSlots, newCells) = propagator.Step(slots, cells, terms);
         if (propagator.ClipsRms) newSlots = NsmOps.ClipRms(newSlots);
-        if (written is not null)
-        {
-            var keep = written.view(-1, 1, 1);
-            newSlots = where(keep, newSlots, slots);
-            if (newCells is not null) newCells = where(keep, newCells, cells!);
-        }
+        if (written is not null) (newSlots, newCells) = KeepUnwritten(written, (newSlots, newCells), (slots, cells));
         return (newSlots.MoveToOuterDisposeScope(), newCells?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The updated slots and cells where written (B) is true, the previous ones exactly where a sample's rows were all padding.</summary>
+    private static (Tensor Slots, Tensor? Cells) KeepUnwritten(Tensor written, (Tensor Slots, Tensor? Cells) updated, (Tensor Slots, Tensor? Cells) previous)
+    {
+        var keep = written.view(-1, 1, 1);                                                       // (B, 1, 1)
+        var slots = where(keep, updated.Slots, previous.Slots);
+        var cells = updated.Cells is null ? null : where(keep, updated.Cells, previous.Cells!);
+        return (slots, cells);
     }
 
     /// <summary>Slot-to-slot communication of slots (M, s, d), any number M of states at once; the slots themselves without communication.</summary>
