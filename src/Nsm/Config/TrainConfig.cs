@@ -58,6 +58,14 @@ public sealed record TrainConfig
     [JsonPropertyName("log_every"), ConfigRange(1, 1e9)]
     public int LogEvery { get; init; } = 20;
 
+    /// <summary>
+    /// At every log interval, also record the slot statistics of models with slots
+    /// (layers.i.active_slots, importance_mean, importance_min, write_entropy, slot_state_bytes)
+    /// and an importance histogram; they change no result.
+    /// </summary>
+    [JsonPropertyName("slot_statistics")]
+    public bool SlotStatistics { get; init; } = true;
+
     /// <summary>Write a checkpoint every this many steps (and always at the end); 0 = only at the end.</summary>
     [JsonPropertyName("checkpoint_every"), ConfigRange(0, 1e9)]
     public int CheckpointEvery { get; init; } = 0;

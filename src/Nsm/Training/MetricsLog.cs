@@ -50,5 +50,13 @@ public sealed class MetricsLog : IDisposable
         writer.WriteLine(record.ToJsonString());
     }
 
+    /// <summary>A histogram of values as TensorBoard's <c>split/tag</c> (metrics.jsonl holds only scalars).</summary>
+    public void Histogram(long step, string split, string tag, float[] values)
+    {
+        if (tensorboard is null || values.Length == 0) return;
+        using var t = tensor(values);
+        tensorboard.add_histogram($"{split}/{tag}", t, (int)step);
+    }
+
     public void Dispose() => writer.Dispose();
 }

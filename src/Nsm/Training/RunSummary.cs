@@ -28,4 +28,9 @@ public sealed record RunSummary(
     [property: JsonPropertyName("eval")] EvalSummary Eval,
     [property: JsonPropertyName("wall_seconds")] double WallSeconds,
     [property: JsonPropertyName("threads")] int Threads,
-    [property: JsonPropertyName("device")] string Device);
+    [property: JsonPropertyName("device")] string Device)
+{
+    /// <summary>Per-layer slot statistics at the end of training (the keys of <see cref="Nsm.Models.SlotStatisticKeys"/>), for models with slots.</summary>
+    [JsonPropertyName("slot_statistics"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, double>? SlotStatistics { get; init; }
+}

@@ -93,6 +93,7 @@ public sealed class Trainer
         double lastLoss = double.NaN, windowLoss = 0;
         long windowTokens = 0, windowSteps = 0, windowLossSteps = 0, skippedInARow = 0;
         var windowClock = Stopwatch.StartNew();
+        var slotStatistics = train.SlotStatistics ? model as ISlotStatistics : null;
         model.train();
         using var gcPause = GcPause.Start();
 
@@ -107,6 +108,7 @@ public sealed class Trainer
             {
                 using var batch = task.TrainBatch(step, train.BatchSize, device);
                 optimizer.zero_grad();
+                if (IsLogStep(step + 1)) slotStatistics?.WatchNextPass();
                 var logits = model.forward(batch.Inputs, batch.PaddingMask);
                 var (loss, _, _) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output, train.LabelSmoothing);
                 var total = model.AuxiliaryLoss() is { } aux ? loss + aux : loss;
@@ -143,14 +145,21 @@ public sealed class Trainer
             }
             progress.Tick(step, lastLoss);
 
-            if (step % train.LogEvery == 0 || step == train.Steps)
+            if (IsLogStep(step))
             {
                 var seconds = windowClock.Elapsed.TotalSeconds;
                 var tokensPerSecond = windowTokens / Math.Max(seconds, 1e-9);
                 var meanLoss = windowLossSteps > 0 ? windowLoss / windowLossSteps : double.NaN;
                 var eta = TimeSpan.FromSeconds(seconds / windowSteps * (train.Steps - step));
                 progress.Log(step, meanLoss, lr, tokensPerSecond, eta);
-                metrics.Write(step, "train", new Dictionary<string, double> { ["loss"] = meanLoss, ["lr"] = lr, ["tokens_per_sec"] = tokensPerSecond, ["tokens"] = tokens });
+                var record = new Dictionary<string, double> { ["loss"] = meanLoss, ["lr"] = lr, ["tokens_per_sec"] = tokensPerSecond, ["tokens"] = tokens };
+                if (slotStatistics is not null)
+                {
+                    foreach (var (key, value) in slotStatistics.SlotStatistics()) record[key] = value;
+                    var importances = slotStatistics.ActiveImportances();
+                    for (var i = 0; i < importances.Count; i++) metrics.Histogram(step, "train", SlotStatisticKeys.ImportanceHistogram(i), importances[i]);
+                }
+                metrics.Write(step, "train", record);
                 LossHistory.Add((step, meanLoss));
                 windowLoss = 0;
                 windowSteps = 0;
@@ -179,11 +188,17 @@ public sealed class Trainer
             config.Model.Kind, task.Name, model.ParameterCount(), step, tokens,
             tokens / Math.Max(trainSeconds, 1e-9), double.IsFinite(lastLoss) ? lastLoss : null,
             new EvalSummary(final.Loss, final.Accuracy, final.Perplexity, final.BitsPerToken, final.Count) { BitsPerCharacter = (task as ITextTask)?.BitsPerCharacter(final.Loss) },
-            wall.Elapsed.TotalSeconds + (resume ? previousSeconds : 0), torch.get_num_threads(), device.type.ToString().ToLowerInvariant());
+            wall.Elapsed.TotalSeconds + (resume ? previousSeconds : 0), torch.get_num_threads(), device.type.ToString().ToLowerInvariant())
+        {
+            SlotStatistics = (model as ISlotStatistics)?.SlotStatistics().Where(kv => double.IsFinite(kv.Value)).ToDictionary(),
+        };
         AtomicFile.WriteAllText(Path.Combine(runDir, SummaryFile), JsonSerializer.Serialize(summary, SummaryJson));
         progress.Line($"done: {step} steps, eval loss {final.Loss:F4}, accuracy {final.Accuracy:P2}, {summary.TrainTokensPerSec:F0} tok/s; wrote {runDir}");
         return summary;
     }
+
+    /// <summary>Whether the metrics of step (1-based) are recorded: every log_every steps and the last.</summary>
+    private bool IsLogStep(long step) => step % config.Train.LogEvery == 0 || step == config.Train.Steps;
 
     private EvalResult RecordEval(SequenceModel model, ITask task, Device device, long step, MetricsLog metrics, ProgressReporter progress)
     {

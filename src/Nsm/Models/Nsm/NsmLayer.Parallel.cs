@@ -29,7 +29,8 @@ public sealed partial class NsmLayer
         var (h, q) = Queries(x);                                                  // (B, n, d), (B, h, n, hd)
         var localResult = local?.Causal(h, q, valid, state.Keys!, state.Values!, state.Position, grid, window);
         var write = WritePath();
-        var context = manager.Context();
+        var context = manager.Context() with { Probe = Probe };
+        Probe?.BeginCall(b, lower is { } below && TakesLowerSlots && below.Slots.Count > 0 ? below.Slots[0].shape[1] : 0);
         var usage = training ? new UsageAccumulator() : null;
 
         // The rows of the open chunk (from the state) and the new ones, from the chunk boundary on.
@@ -37,6 +38,7 @@ public sealed partial class NsmLayer
         var rowValid = valid is null || p == 0 ? valid : cat([ones([b, p], ScalarType.Bool, x.device), valid], 1);
         var whole = (p + n) / chunk;                                              // K: chunks this call completes
         var (states, cells, history) = WriteWholeChunks(write, rows, rowValid, whole, state, lower, context, usage);
+        foreach (var written in states.Skip(1)) Probe?.AddSlots(written);
 
         // Read view of S_in, S_0 .. S_{K-1}: group g of the call reads view g.
         var slotCount = state.Slots.shape[1];
@@ -50,7 +52,9 @@ public sealed partial class NsmLayer
             ? (CallRows(lr.Output, grid), CallRows(lr.LogSumExp.unsqueeze(-1), grid).squeeze(-1))
             : null;
         var (output, share) = Blocks(x, h, localPart, slotPart);
-        usage?.AddRead(CallRows(slotWeights, grid), share);
+        var callWeights = CallRows(slotWeights, grid);                            // (B, h, n, s)
+        usage?.AddRead(callWeights, share);
+        Probe?.AddRead(callWeights, share);
         usage?.Record(manager, usageDecay);
 
         var newPosition = state.Position + n;

@@ -129,6 +129,12 @@ public sealed partial class NsmLayer : nn.Module
     /// <summary>The slot resources of this layer (importance, active mask, usage, pruning).</summary>
     public StateManager Manager => manager;
 
+    /// <summary>
+    /// Records routing, reads and slots of the passes that follow while set (see
+    /// <see cref="SlotProbe"/>); null (the default) records nothing.
+    /// </summary>
+    public SlotProbe? Probe { get; set; }
+
     /// <summary>Chunk length c.</summary>
     public long ChunkSize => chunk;
 
@@ -206,7 +212,8 @@ public sealed partial class NsmLayer : nn.Module
 
         var write = WritePath();
         var (slots, cells, partial, history) = (state.Slots, state.Cells, state.Partial, state.History);
-        var context = manager.Context();
+        var context = manager.Context() with { Probe = Probe };
+        Probe?.BeginCall(x.shape[0], lower is { } below && TakesLowerSlots && below.Slots.Count > 0 ? below.Slots[0].shape[1] : 0);
         var outputs = new List<Tensor>();
         var chunkSlots = new List<Tensor>();
         var usage = training ? new UsageAccumulator() : null;
@@ -226,6 +233,7 @@ public sealed partial class NsmLayer : nn.Module
             var (rows, slotWeights, slotShare) = ReadRows(xGroups[g], hGroups[g], qGroups[g], localPart, slots, context);
             outputs.Add(rows);
             usage?.AddRead(slotWeights, slotShare);
+            Probe?.AddRead(slotWeights, slotShare);
 
             var chunkRows = g == 0 && p > 0 ? cat([partial, rows], 1) : rows;     // (B, rows of this chunk so far, d)
             if (grid.End(g) < chunk)
@@ -237,6 +245,7 @@ public sealed partial class NsmLayer : nn.Module
             Tensor mass;
             (slots, cells, mass) = write.WriteChunk(chunkRows, ChunkValid(valid, grid, g), 0, slots, cells, lowerChunk, context, history);
             usage?.AddWrite(mass);
+            Probe?.AddSlots(slots);
             chunkSlots.Add(slots);
             history = write.NextHistory(history, chunkRows);
             partial = zeros([x.shape[0], 0, dim], device: x.device);
@@ -266,12 +275,15 @@ public sealed partial class NsmLayer : nn.Module
         var write = WritePath();
         var initial = manager.InitialSlots(b);
         var initialCells = write.HasCells ? zeros_like(initial) : null;
-        var context = manager.Context();
+        var context = manager.Context() with { Probe = Probe };
+        Probe?.BeginCall(b, lower is { } below && TakesLowerSlots ? below.Slots.shape[1] : 0);
         var (slots, _, mass) = write.WriteChunk(x, valid, 0, initial, initialCells, lower, context, write.InitialHistory(b, x.device));
+        Probe?.AddSlots(slots);
 
         var (h, q) = Queries(x);                                                  // (B, N, d), (B, h, N, hd)
         var localPart = local?.Bidirectional(h, q, valid, chunk, window);
         var (output, slotWeights, slotShare) = ReadRows(x, h, q, localPart, slots, context);
+        Probe?.AddRead(slotWeights, slotShare);
         if (training)
         {
             var usage = new UsageAccumulator();

@@ -17,7 +17,7 @@ namespace Nsm.Models.Nsm;
 /// Streams with a state whose size does not grow with the context (slots, the last w keys and
 /// values, the open chunk's tokens).
 /// </summary>
-public sealed class NsmModel : SequenceModel, IStreamingModel
+public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
 {
     /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
     public const string FlopFormula = NsmFlops.Formula;
@@ -143,8 +143,76 @@ public sealed class NsmModel : SequenceModel, IStreamingModel
     }
 
     /// <summary>Bytes of the slot tensors (and LSTM cells) of a streaming state for a batch: the part pruning shrinks.</summary>
-    public long SlotStateBytes(long batchSize) =>
-        layers.Sum(l => batchSize * l.Manager.Capacity * config.DModel * sizeof(float) * (config.Nsm.Propagator == NsmPropagator.Lstm ? 2L : 1L));
+    public long SlotStateBytes(long batchSize) => layers.Sum(l => LayerSlotStateBytes(l, batchSize));
+
+    private long LayerSlotStateBytes(NsmLayer layer, long batchSize) =>
+        batchSize * layer.Manager.Capacity * config.DModel * sizeof(float) * (layer.HasCells ? 2L : 1L);
+
+    /// <summary>
+    /// One forward pass of input (B, N) or (B, N, F) that also returns what every layer did:
+    /// routing, reads, the slots after each chunk, importance and usage. Runs in eval mode
+    /// without gradients and leaves the model as it was (mode, weights, usage statistics); the
+    /// output equals forward's in eval mode.
+    /// </summary>
+    public NsmInspection Inspect(Tensor input, Tensor? paddingMask = null)
+    {
+        var wasTraining = training;
+        var probes = layers.Select(_ => new SlotProbe(keepArrays: true)).ToList();
+        try
+        {
+            eval();
+            using var noGrad = no_grad();
+            for (var i = 0; i < layers.Count; i++) layers[i].Probe = probes[i];
+            var output = forward(input, paddingMask);
+            var traces = layers.Select((layer, i) =>
+            {
+                var probe = probes[i];
+                var manager = layer.Manager;
+                return new NsmLayerTrace(probe.RoutingKind, probe.Routing, probe.RoutingNull, probe.ReadWeights, probe.ReadShare, probe.Trajectory,
+                    manager.Importance.detach().sigmoid(), manager.ActiveMask.clone(), manager.WriteUsage.clone(), manager.ReadUsage.clone(), probe.MeanWriteEntropy);
+            }).ToList();
+            return new NsmInspection(output, traces);
+        }
+        finally
+        {
+            for (var i = 0; i < layers.Count; i++)
+            {
+                layers[i].Probe = null;
+                probes[i].Clear();
+            }
+            train(wasTraining);
+        }
+    }
+
+    public void WatchNextPass()
+    {
+        foreach (var layer in layers) layer.Probe ??= new SlotProbe(keepArrays: false);
+    }
+
+    public IReadOnlyDictionary<string, double> SlotStatistics()
+    {
+        var stats = new Dictionary<string, double>();
+        var importances = ActiveImportances();
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var layer = layers[i];
+            stats[SlotStatisticKeys.ActiveSlots(i)] = importances[i].Length;
+            stats[SlotStatisticKeys.ImportanceMean(i)] = importances[i].Average();
+            stats[SlotStatisticKeys.ImportanceMin(i)] = importances[i].Min();
+            stats[SlotStatisticKeys.WriteEntropy(i)] = layer.Probe?.MeanWriteEntropy ?? double.NaN;
+            stats[SlotStatisticKeys.SlotStateBytes(i)] = LayerSlotStateBytes(layer, 1);
+            layer.Probe?.Clear();
+            layer.Probe = null;
+        }
+        return stats;
+    }
+
+    public IReadOnlyList<float[]> ActiveImportances()
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        return layers.Select(l => l.Manager.Importance.detach().sigmoid().masked_select(l.Manager.ActiveMask).cpu().data<float>().ToArray()).ToList();
+    }
 
     /// <summary>
     /// Largest size in bytes a streaming state reaches for a batch, at any context length:

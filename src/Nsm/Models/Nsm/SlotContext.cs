@@ -10,4 +10,5 @@ namespace Nsm.Models.Nsm;
 /// <param name="WriteScale">(s): sigmoid(theta_j) for active slots, 0 for inactive ones.</param>
 /// <param name="Inactive">(s) bool: true for inactive slots.</param>
 /// <param name="ActiveWeight">(s): 1 for active slots, 0 for inactive ones, in the slots' dtype.</param>
-public sealed record SlotContext(Tensor LogitBias, Tensor WriteScale, Tensor Inactive, Tensor ActiveWeight);
+/// <param name="Probe">The layer's probe, told what the writer routed; null when none is attached.</param>
+public sealed record SlotContext(Tensor LogitBias, Tensor WriteScale, Tensor Inactive, Tensor ActiveWeight, SlotProbe? Probe = null);

@@ -52,6 +52,7 @@ public sealed class SlotRouter : StateWriter
             logits = cat([logits, null_logit.view(1, heads, 1, 1).expand(b, heads, s, 1)], -1);                  // (B, heads, s, n + 1)
         var attention = logits.softmax(-1).narrow(-1, 0, n);                                                     // (B, heads, s, n)
         if (valid is not null) attention = attention * valid.to(attention.dtype).view(b, 1, 1, n);
+        context.Probe?.AddSlotRouting(attention, context.ActiveWeight);
         var taken = attention.sum(-1);                                                                           // (B, heads, s)
         var candidate = attention.matmul(kv[1]) / (taken.unsqueeze(-1) + Eps);                                   // (B, heads, s, dh)
         var rows = valid is null ? full([b, 1, 1], (float)n, device: inputs.device) : valid.to(ScalarType.Float32).sum(1).view(b, 1, 1);

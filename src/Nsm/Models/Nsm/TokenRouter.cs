@@ -68,7 +68,9 @@ public sealed class TokenRouter : StateWriter
     public override (Tensor Candidate, Tensor Mass) Write(Tensor inputs, Tensor? valid, Tensor slotState, SlotContext context)
     {
         using var scope = NewDisposeScope();
-        var r = Probabilities(inputs, context) * context.WriteScale;           // (B, n, heads, s)
+        var probabilities = Probabilities(inputs, context);                      // (B, n, heads, s)
+        context.Probe?.AddTokenRouting(probabilities, valid);
+        var r = probabilities * context.WriteScale;
         if (valid is not null) r = r * valid.to(r.dtype).unsqueeze(-1).unsqueeze(-1);
         var mass = r.sum(1);                                                      // (B, heads, s)
         var values = Values(inputs).transpose(1, 2);                              // (B, heads, n, dh)
