@@ -31,6 +31,7 @@ public static class CommandLine
             StreamCommand.Create(),
             BenchCommand.Create(),
             ReportCommand.Create(),
+            InspectCommand.Create(),
         };
         root.HelpName = "nsm";
         root.Options.OfType<VersionOption>().Single().Action = new VersionAction();

@@ -38,6 +38,9 @@ public abstract class StackedModel<TBlock> : SequenceModel, IStreamingModel wher
         RegisterComponents();
     }
 
+    /// <summary>The blocks, bottom first.</summary>
+    protected IReadOnlyList<TBlock> Blocks => layers.ToList();
+
     /// <summary>One block over a whole sequence: x (B, N, d), padding mask (B, N) or null -> (B, N, d).</summary>
     protected abstract Tensor RunBlock(TBlock block, Tensor x, Tensor? paddingMask);
 

@@ -30,11 +30,19 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// While set, each <see cref="forward"/> also appends its attention weights (B, h, N, N), rows
+    /// the queries, computed explicitly from the same queries and keys as the fused attention
+    /// (for inspection; the output is unchanged).
+    /// </summary>
+    public List<Tensor>? RecordedWeights { get; set; }
+
     /// <summary>x: (B, N, d); paddingMask: (B, N) bool (true = real) or null. Returns (B, N, d).</summary>
     public override Tensor forward(Tensor x, Tensor? paddingMask)
     {
         using var scope = NewDisposeScope();
         var (q, k, v) = Project(x, 0);
+        if (RecordedWeights is not null) RecordedWeights.Add(Weights(q, k, paddingMask).DetachFromDisposeScope());
         Tensor attended;
         if (paddingMask is null || causal)
         {
@@ -81,6 +89,17 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
         var queryPositions = arange(total - n, total, device: device).unsqueeze(1);  // (n, 1)
         var keyPositions = arange(0, total, device: device).unsqueeze(0);             // (1, total)
         return keyPositions.le(queryPositions).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>softmax(q·kᵀ/√hd) with the causal or key-padding mask: (B, h, N, N).</summary>
+    private Tensor Weights(Tensor q, Tensor k, Tensor? paddingMask)
+    {
+        using var noGrad = no_grad();
+        var n = q.shape[2];
+        var logits = q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim);                // (B, h, N, N)
+        if (causal) logits = logits.masked_fill(CausalMask(n, n, q.device).logical_not(), double.NegativeInfinity);
+        else if (paddingMask is not null) logits = logits.masked_fill(paddingMask.logical_not().view(q.shape[0], 1, 1, n), double.NegativeInfinity);
+        return logits.softmax(-1);
     }
 
     private (Tensor Q, Tensor K, Tensor V) Project(Tensor x, long offset)

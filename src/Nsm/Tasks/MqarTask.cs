@@ -59,6 +59,9 @@ public sealed class MqarTask : SyntheticSequenceTask
 
     public long Blank => keys + values;
 
+    /// <summary>Key tokens are 0..KeyVocab-1; value v is token KeyVocab + v.</summary>
+    public int KeyVocab => keys;
+
     /// <summary>Number of queries (and scored targets) per sequence.</summary>
     public int NumQueries => queries;
 

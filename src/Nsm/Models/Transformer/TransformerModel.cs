@@ -33,6 +33,30 @@ public sealed class TransformerModel : StackedModel<TransformerBlock>
     public override FlopEstimate EstimateFlops(long seqLen) =>
         new(DenseFlops(), numLayers * 4.0 * DModel * (Spec.Causal ? (seqLen + 1) / 2.0 : seqLen), FlopFormula);
 
+    /// <summary>
+    /// One eval-mode pass without gradients that also returns every layer's attention weights
+    /// (B, h, N, N), bottom layer first; the output equals forward's in eval mode and the model is
+    /// left as it was.
+    /// </summary>
+    public (Tensor Output, IReadOnlyList<Tensor> Attention) InspectAttention(Tensor input, Tensor? paddingMask = null)
+    {
+        var wasTraining = training;
+        var recorded = Blocks.Select(_ => new List<Tensor>()).ToList();
+        try
+        {
+            eval();
+            using var noGrad = no_grad();
+            for (var i = 0; i < recorded.Count; i++) Blocks[i].Attention.RecordedWeights = recorded[i];
+            var output = forward(input, paddingMask);
+            return (output, recorded.Select(r => r.Single()).ToList());
+        }
+        finally
+        {
+            foreach (var block in Blocks) block.Attention.RecordedWeights = null;
+            train(wasTraining);
+        }
+    }
+
     protected override Tensor RunBlock(TransformerBlock block, Tensor x, Tensor? paddingMask) => block.forward(x, paddingMask);
 
     protected override void AddInitialState(TransformerBlock block, int i, long batchSize, Device device, IDictionary<string, Tensor> tensors)
