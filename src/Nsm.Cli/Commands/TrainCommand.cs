@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Nsm.Checkpoints;
+using Nsm.Inspection;
 using Nsm.Config;
 using Nsm.Training;
 
@@ -82,6 +83,8 @@ public static class TrainCommand
         // Text tasks report bits per character; they are the ones worth sampling from.
         if (summary.Eval.BitsPerCharacter is not null)
             output.WriteLine($"  nsm generate --checkpoint {dir} --prompt 'The ' --tokens 200 --temperature 0.8");
+        if (Inspector.Kinds.Contains(summary.Model))
+            output.WriteLine($"  nsm inspect --checkpoint {dir} --example 0");
         output.WriteLine($"  nsm train --resume {dir} --set train.steps={summary.Steps * 2}");
     }
 }

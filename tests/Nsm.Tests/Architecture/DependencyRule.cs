@@ -27,6 +27,7 @@ public static class DependencyRule
         ("Nsm.Checkpoints", [.. BelowRegistry, "Nsm.Registry"]),
         ("Nsm.Training", [.. BelowRegistry, "Nsm.Registry", "Nsm.Checkpoints"]),
         ("Nsm.Inference", [.. BelowRegistry, "Nsm.Registry", "Nsm.Checkpoints"]),
+        ("Nsm.Inspection", BelowRegistry),
     ];
 
     static bool Covers(string pattern, string ns) =>
