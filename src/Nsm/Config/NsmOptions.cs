@@ -156,6 +156,17 @@ public sealed record NsmOptions : IOptionsSection
     [JsonPropertyName("manage_states_every"), ConfigRange(0, 1e9)]
     public int ManageStatesEvery { get; init; }
 
+    /// <summary>
+    /// Hybrid stacks: one letter per layer, bottom first: N an NSM layer, T a full-attention
+    /// layer (its streaming cache grows with the context), L a sliding-window attention layer
+    /// (the NSM's local window without slots; constant memory). Empty (the default): every layer N.
+    /// </summary>
+    [JsonPropertyName("layer_pattern")]
+    public string LayerPattern { get; init; } = "";
+
+    /// <summary>The letter of each of the num_layers layers: LayerPattern, or all N when it is empty.</summary>
+    public string Pattern(int numLayers) => LayerPattern.Length == 0 ? new string('N', numLayers) : LayerPattern;
+
     /// <summary>Slots that start active: initial_states, or num_states for 0.</summary>
     public int InitiallyActive => InitialStates > 0 ? InitialStates : NumStates;
 
@@ -179,6 +190,15 @@ public sealed record NsmOptions : IOptionsSection
             throw new ConfigException($"'model.communication_top_k' = {CommunicationTopK} exceeds the slots per layer ({Capacity}); use communication = \"dense\" or a smaller k");
         if (RouterTopK > Capacity)
             throw new ConfigException($"'model.router_top_k' = {RouterTopK} exceeds the slots per layer ({Capacity})");
+        if (LayerPattern.Length > 0)
+        {
+            if (LayerPattern.FirstOrDefault(c => c is not ('N' or 'T' or 'L')) is var bad and not '\0')
+                throw new ConfigException($"'model.layer_pattern' = \"{LayerPattern}\" has the letter '{bad}'; use N (NSM layer), T (full attention) or L (sliding-window attention)");
+            if (LayerPattern.Length != model.NumLayers)
+                throw new ConfigException($"'model.layer_pattern' = \"{LayerPattern}\" has {LayerPattern.Length} letters but 'model.num_layers' = {model.NumLayers}; give one letter per layer");
+            if (!LayerPattern.Contains('N'))
+                throw new ConfigException($"'model.layer_pattern' = \"{LayerPattern}\" has no N layer; an NSM needs at least one (use model.kind = \"transformer\" for attention only)");
+        }
         if (RouterTopK > 0 && Router != NsmRouter.Token)
             throw new ConfigException("'model.router_top_k' applies to router = \"token\" only; set it to 0 or use the token router");
     }

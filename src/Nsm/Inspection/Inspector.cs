@@ -38,7 +38,7 @@ public static class Inspector
         if (model is NsmModel nsm)
         {
             using var inspection = nsm.Inspect(inputs, mask);
-            nsmLayers = inspection.Layers.Select((trace, i) => NsmLayer(nsm.Layers[i], i, trace, task, input, a, b)).ToArray();
+            nsmLayers = inspection.Layers.Select((trace, k) => NsmLayer(nsm.Layers[k], nsm.LayerIndices[k], trace, task, input, a, b)).ToArray();
         }
         else
         {

@@ -17,8 +17,8 @@ public interface ISlotStatistics
     /// </summary>
     IReadOnlyDictionary<string, double> SlotStatistics();
 
-    /// <summary>The importance sigmoid(theta_j) of each layer's active slots, bottom layer first (for histograms).</summary>
-    IReadOnlyList<float[]> ActiveImportances();
+    /// <summary>The importance sigmoid(theta_j) of the active slots of each layer with slots, by its index in the stack, bottom first (for histograms).</summary>
+    IReadOnlyList<(int Layer, float[] Importances)> ActiveImportances();
 }
 
 /// <summary>

@@ -157,7 +157,7 @@ public sealed class Trainer
                 {
                     foreach (var (key, value) in slotStatistics.SlotStatistics()) record[key] = value;
                     var importances = slotStatistics.ActiveImportances();
-                    for (var i = 0; i < importances.Count; i++) metrics.Histogram(step, "train", SlotStatisticKeys.ImportanceHistogram(i), importances[i]);
+                    foreach (var (layer, values) in importances) metrics.Histogram(step, "train", SlotStatisticKeys.ImportanceHistogram(layer), values);
                 }
                 metrics.Write(step, "train", record);
                 LossHistory.Add((step, meanLoss));

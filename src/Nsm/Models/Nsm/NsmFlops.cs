@@ -9,7 +9,7 @@ namespace Nsm.Models.Nsm;
 /// </summary>
 internal static class NsmFlops
 {
-    public const string Formula = "dense (slot-side weights x s/c) + L·[4d(w+c) local + 4ds read + 2ds write (4ds slot router) + 4ds²/c communication]";
+    public const string Formula = "dense (slot-side weights x s/c) + L·[4d(w+c) local + 4ds read + 2ds write (4ds slot router) + 4ds²/c communication]; hybrid T layers 4d·(N+1)/2, L layers 4d(w+c)";
 
     /// <summary>Slots a layer computes with: the capacity (inactive slots are masked, not skipped).</summary>
     private static double Slots(ModelConfig c) => Math.Max(c.Nsm.NumStates, c.Nsm.MaxStates);
@@ -42,6 +42,10 @@ internal static class NsmFlops
         var write = c.Nsm.Router == NsmRouter.Slot ? 4 * d * s : 2 * d * s;
         var partners = c.Nsm.Communication switch { NsmCommunication.Dense => s, NsmCommunication.TopK => Math.Min(s, c.Nsm.CommunicationTopK), _ => 0 };
         var communication = 4 * d * s * partners / (spec.Causal ? chunk : Math.Max(1, n));
-        return c.NumLayers * (local + read + write + communication);
+        var nsm = local + read + write + communication;
+        // Hybrid layers: T attends to every earlier key, (n+1)/2 on average (n bidirectional); L to its window.
+        var full = 4 * d * (spec.Causal ? (n + 1) / 2.0 : n);
+        var window = 4 * d * (spec.Causal ? w + chunk : 2 * w + chunk);
+        return c.Nsm.Pattern(c.NumLayers).Sum(letter => letter switch { 'T' => full, 'L' => window, _ => nsm });
     }
 }

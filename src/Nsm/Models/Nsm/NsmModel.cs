@@ -23,7 +23,9 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
     public const string FlopFormula = NsmFlops.Formula;
 
     private readonly InputEmbedding embed;
-    private readonly ModuleList<NsmLayer> layers;
+    private readonly ModuleList<nn.Module> layers;
+    private readonly List<NsmLayer> nsmLayers;
+    private readonly List<int> nsmIndices;
     private readonly RmsNorm norm_f;
     private readonly OutputHead head;
     private readonly SlotPooling? slot_pool;
@@ -35,8 +37,15 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
         this.config = config;
         config.Nsm.Validate(config);
         embed = new InputEmbedding(spec, config.DModel, config.InputStem, config.StemChannels);
-        layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers)
-            .Select(i => new NsmLayer(config, takesLowerSlots: config.Nsm.CrossLayerStates && i > 0)).ToArray());
+        var pattern = config.Nsm.Pattern(config.NumLayers);
+        var ffnHidden = SwiGlu.HiddenWidth(config.DModel, config.FfnMult);
+        // With cross-layer states an NSM layer takes the slots of the layer below when that one is an NSM layer.
+        layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers).Select(i => pattern[i] == 'N'
+            ? (nn.Module)new NsmLayer(config, takesLowerSlots: config.Nsm.CrossLayerStates && i > 0 && pattern[i - 1] == 'N')
+            : new AttentionLayer(config.DModel, config.NumHeads, ffnHidden, full: pattern[i] == 'T', causal: spec.Causal && spec.Output == TaskOutput.PerToken,
+                config.Nsm.ChunkSize, config.Nsm.Window, config.RopeBase, config.Dropout)).ToArray());
+        nsmIndices = Enumerable.Range(0, config.NumLayers).Where(i => pattern[i] == 'N').ToList();
+        nsmLayers = nsmIndices.Select(i => (NsmLayer)layers[i]).ToList();
         norm_f = new RmsNorm(config.DModel);
         var classify = spec.Output == TaskOutput.Classification;
         head = new OutputHead(spec, config.DModel, embed, config.TieEmbeddings, classifierInput: classify ? 2 * config.DModel : 0);
@@ -47,15 +56,24 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
     /// <summary>Whether the layers run in causal chunked mode (causal per-token tasks) rather than non-causal mode.</summary>
     public bool IsCausal => Spec.Causal && Spec.Output == TaskOutput.PerToken;
 
-    /// <summary>The layers, bottom first.</summary>
-    public IReadOnlyList<NsmLayer> Layers => layers.ToList();
+    /// <summary>The NSM layers, bottom first (every layer unless model.layer_pattern mixes in attention layers).</summary>
+    public IReadOnlyList<NsmLayer> Layers => nsmLayers;
+
+    /// <summary>The index in the stack of each of <see cref="Layers"/> (its "layers.&lt;i&gt;" name).</summary>
+    public IReadOnlyList<int> LayerIndices => nsmIndices;
+
+    /// <summary>Whether model.layer_pattern mixes attention layers into the stack.</summary>
+    public bool IsHybrid => nsmLayers.Count != layers.Count;
+
+    /// <summary>Whether a streaming state stays the same size at any context length: no full-attention (T) layer.</summary>
+    public bool HasBoundedState => !layers.Any(l => l is AttentionLayer { IsFull: true });
 
     internal InputEmbedding Embed => embed;
     internal RmsNorm FinalNorm => norm_f;
     internal OutputHead Head => head;
 
     /// <summary>Active slots of each layer.</summary>
-    public IReadOnlyList<long> NumActiveStates => layers.Select(l => l.Manager.NumActive).ToList();
+    public IReadOnlyList<long> NumActiveStates => nsmLayers.Select(l => l.Manager.NumActive).ToList();
 
     public override Tensor forward(Tensor input, Tensor? paddingMask)
     {
@@ -65,11 +83,20 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
         if (IsCausal)
         {
             (IReadOnlyList<Tensor> Slots, Tensor Active)? lower = null;
-            foreach (var layer in layers)
+            foreach (var module in layers)
             {
-                var (y, _, chunkSlots) = layer.Forward(x, paddingMask, layer.InitialState(x.shape[0]), lower);
-                x = y;
-                lower = config.Nsm.CrossLayerStates ? (chunkSlots, layer.Manager.ActiveMask) : null;
+                if (module is NsmLayer layer)
+                {
+                    var (y, _, chunkSlots) = layer.Forward(x, paddingMask, layer.InitialState(x.shape[0]), lower);
+                    x = y;
+                    lower = config.Nsm.CrossLayerStates ? (chunkSlots, layer.Manager.ActiveMask) : null;
+                }
+                else
+                {
+                    var attention = (AttentionLayer)module;
+                    (x, _) = attention.Forward(x, paddingMask, attention.InitialState(x.shape[0]));
+                    lower = null;
+                }
             }
             result = head.PerToken(norm_f.forward(x));
         }
@@ -77,10 +104,18 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
         {
             (Tensor Slots, Tensor Active)? lower = null;
             Tensor? slots = null;
-            foreach (var layer in layers)
+            foreach (var module in layers)
             {
-                (x, slots) = layer.Encode(x, paddingMask, config.Nsm.CrossLayerStates ? lower : null);
-                lower = (slots, layer.Manager.ActiveMask);
+                if (module is NsmLayer layer)
+                {
+                    (x, slots) = layer.Encode(x, paddingMask, config.Nsm.CrossLayerStates ? lower : null);
+                    lower = (slots, layer.Manager.ActiveMask);
+                }
+                else
+                {
+                    x = ((AttentionLayer)module).Encode(x, paddingMask);
+                    lower = null;
+                }
             }
             var tokens = norm_f.forward(x);
             if (Spec.Output == TaskOutput.PerToken)
@@ -90,7 +125,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
             else
             {
                 var pooledTokens = OutputHead.MaskedMean(tokens, paddingMask);                            // (B, d)
-                var pooledSlots = slot_pool!.forward(slots!, layers[^1].Manager.ActiveMask);            // (B, d)
+                var pooledSlots = slot_pool!.forward(slots!, nsmLayers[^1].Manager.ActiveMask);         // (B, d): the last NSM layer's slots
                 result = head.Classify(cat([pooledTokens, pooledSlots], -1));
             }
         }
@@ -112,7 +147,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
     {
         if (config.Nsm.ImportanceL1 <= 0) return null;
         using var scope = NewDisposeScope();
-        var total = layers.Select(l => l.Manager.ImportancePenalty()).Aggregate((a, b) => a + b);
+        var total = nsmLayers.Select(l => l.Manager.ImportancePenalty()).Aggregate((a, b) => a + b);
         return (total * config.Nsm.ImportanceL1).MoveToOuterDisposeScope();
     }
 
@@ -124,7 +159,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
     public (int Pruned, int Allocated) ManageStates()
     {
         int pruned = 0, allocated = 0;
-        foreach (var layer in layers)
+        foreach (var layer in nsmLayers)
         {
             if (config.Nsm.PruneThreshold > 0) pruned += layer.Manager.Prune(config.Nsm.PruneThreshold);
             if (config.Nsm.AllocateThreshold > 0 && layer.Manager.Allocate(config.Nsm.AllocateThreshold)) allocated++;
@@ -139,11 +174,11 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
     /// </summary>
     public void Compact()
     {
-        foreach (var layer in layers) layer.Compact();
+        foreach (var layer in nsmLayers) layer.Compact();
     }
 
     /// <summary>Bytes of the slot tensors (and LSTM cells) of a streaming state for a batch: the part pruning shrinks.</summary>
-    public long SlotStateBytes(long batchSize) => layers.Sum(l => LayerSlotStateBytes(l, batchSize));
+    public long SlotStateBytes(long batchSize) => nsmLayers.Sum(l => LayerSlotStateBytes(l, batchSize));
 
     private long LayerSlotStateBytes(NsmLayer layer, long batchSize) =>
         batchSize * layer.Manager.Capacity * config.DModel * sizeof(float) * (layer.HasCells ? 2L : 1L);
@@ -157,14 +192,14 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
     public NsmInspection Inspect(Tensor input, Tensor? paddingMask = null)
     {
         var wasTraining = training;
-        var probes = layers.Select(_ => new SlotProbe(keepArrays: true)).ToList();
+        var probes = nsmLayers.Select(_ => new SlotProbe(keepArrays: true)).ToList();
         try
         {
             eval();
             using var noGrad = no_grad();
-            for (var i = 0; i < layers.Count; i++) layers[i].Probe = probes[i];
+            for (var i = 0; i < nsmLayers.Count; i++) nsmLayers[i].Probe = probes[i];
             var output = forward(input, paddingMask);
-            var traces = layers.Select((layer, i) =>
+            var traces = nsmLayers.Select((layer, i) =>
             {
                 var probe = probes[i];
                 var manager = layer.Manager;
@@ -175,9 +210,9 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
         }
         finally
         {
-            for (var i = 0; i < layers.Count; i++)
+            for (var i = 0; i < nsmLayers.Count; i++)
             {
-                layers[i].Probe = null;
+                nsmLayers[i].Probe = null;
                 probes[i].Clear();
             }
             train(wasTraining);
@@ -186,19 +221,19 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
 
     public void WatchNextPass()
     {
-        foreach (var layer in layers) layer.Probe ??= new SlotProbe(keepArrays: false);
+        foreach (var layer in nsmLayers) layer.Probe ??= new SlotProbe(keepArrays: false);
     }
 
     public IReadOnlyDictionary<string, double> SlotStatistics()
     {
         var stats = new Dictionary<string, double>();
         var importances = ActiveImportances();
-        for (var i = 0; i < layers.Count; i++)
+        for (var k = 0; k < nsmLayers.Count; k++)
         {
-            var layer = layers[i];
-            stats[SlotStatisticKeys.ActiveSlots(i)] = importances[i].Length;
-            stats[SlotStatisticKeys.ImportanceMean(i)] = importances[i].Average();
-            stats[SlotStatisticKeys.ImportanceMin(i)] = importances[i].Min();
+            var (layer, i) = (nsmLayers[k], nsmIndices[k]);
+            stats[SlotStatisticKeys.ActiveSlots(i)] = importances[k].Importances.Length;
+            stats[SlotStatisticKeys.ImportanceMean(i)] = importances[k].Importances.Average();
+            stats[SlotStatisticKeys.ImportanceMin(i)] = importances[k].Importances.Min();
             stats[SlotStatisticKeys.WriteEntropy(i)] = layer.Probe?.MeanWriteEntropy ?? double.NaN;
             stats[SlotStatisticKeys.SlotStateBytes(i)] = LayerSlotStateBytes(layer, 1);
             layer.Probe?.Clear();
@@ -207,31 +242,37 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
         return stats;
     }
 
-    public IReadOnlyList<float[]> ActiveImportances()
+    public IReadOnlyList<(int Layer, float[] Importances)> ActiveImportances()
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        return layers.Select(l => l.Manager.Importance.detach().sigmoid().masked_select(l.Manager.ActiveMask).cpu().data<float>().ToArray()).ToList();
+        return nsmLayers.Select((l, k) => (nsmIndices[k], l.Manager.Importance.detach().sigmoid().masked_select(l.Manager.ActiveMask).cpu().data<float>().ToArray())).ToList();
     }
 
     /// <summary>
     /// Largest size in bytes a streaming state reaches for a batch, at any context length:
     /// slots (and cells), local keys and values of at most w + c - 1 tokens, at most c - 1
-    /// open-chunk tokens and k - 1 write-convolution rows per layer.
+    /// open-chunk tokens and k - 1 write-convolution rows per NSM layer; the window's keys and
+    /// values per L layer. A stack with a T layer has no bound (InvalidOperationException).
     /// </summary>
     public long MaxStreamingStateBytes(long batchSize)
     {
+        if (!HasBoundedState) throw new InvalidOperationException("a stack with a full-attention (T) layer keeps every key: its state grows with the context");
         var perToken = batchSize * config.DModel * (long)sizeof(float);
-        var cache = config.Nsm.LocalAttention ? 2 * (config.Nsm.Window + config.Nsm.ChunkSize - 1) * perToken : 0;
-        return SlotStateBytes(batchSize) + layers.Count * (cache + (config.Nsm.ChunkSize - 1 + config.Nsm.WriteConv - 1) * perToken);
+        var window = 2 * (config.Nsm.Window + config.Nsm.ChunkSize - 1) * perToken;
+        var cache = config.Nsm.LocalAttention ? window : 0;
+        return SlotStateBytes(batchSize) + nsmLayers.Count * (cache + (config.Nsm.ChunkSize - 1 + config.Nsm.WriteConv - 1) * perToken)
+            + (layers.Count - nsmLayers.Count) * window;
     }
 
     public ModelState InitialState(long batchSize)
     {
         var tensors = new Dictionary<string, Tensor>();
         for (var i = 0; i < layers.Count; i++)
-            foreach (var (name, t) in layers[i].InitialState(batchSize).Named())
-                tensors[$"layers.{i}.{name}"] = t;
+        {
+            var named = layers[i] is NsmLayer layer ? layer.InitialState(batchSize).Named() : ((AttentionLayer)layers[i]).InitialState(batchSize).Named();
+            foreach (var (name, t) in named) tensors[$"layers.{i}.{name}"] = t;
+        }
         return new ModelState(tensors, 0);
     }
 
@@ -245,11 +286,22 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
         (IReadOnlyList<Tensor> Slots, Tensor Active)? lower = null;
         for (var i = 0; i < layers.Count; i++)
         {
-            var layerState = LayerState(state, i);
-            var (y, newState, chunkSlots) = layers[i].Forward(x, null, layerState, lower);
-            x = y;
-            lower = config.Nsm.CrossLayerStates ? (chunkSlots, layers[i].Manager.ActiveMask) : null;
-            foreach (var (name, t) in newState.Named()) next[$"layers.{i}.{name}"] = t;
+            IEnumerable<(string, Tensor)> named;
+            if (layers[i] is NsmLayer layer)
+            {
+                var (y, newState, chunkSlots) = layer.Forward(x, null, LayerState(state, i), lower);
+                x = y;
+                lower = config.Nsm.CrossLayerStates ? (chunkSlots, layer.Manager.ActiveMask) : null;
+                named = newState.Named();
+            }
+            else
+            {
+                var (y, newState) = ((AttentionLayer)layers[i]).Forward(x, null, AttentionState(state, i));
+                x = y;
+                lower = null;
+                named = newState.Named();
+            }
+            foreach (var (name, t) in named) next[$"layers.{i}.{name}"] = t;
         }
         var logits = head.PerToken(norm_f.forward(x));
         var newModelState = new ModelState(next, state.Position + input.shape[1]).MoveToOuterDisposeScope();
@@ -261,9 +313,17 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
         Tensor? Get(string name) => state.Tensors.TryGetValue($"layers.{layer}.{name}", out var t) ? t : null;
         var slots = Get("slots") ?? throw new ArgumentException($"state has no 'layers.{layer}.slots'; was it made by this model?");
         var partial = Get("partial") ?? throw new ArgumentException($"state has no 'layers.{layer}.partial'");
-        var expectedSlots = layers[layer].Manager.Capacity;
+        if (layers[layer] is not NsmLayer nsmLayer) throw new ArgumentException($"layer {layer} is not an NSM layer");
+        var expectedSlots = nsmLayer.Manager.Capacity;
         if (slots.shape[1] != expectedSlots)
             throw new ArgumentException($"state has {slots.shape[1]} slots in layer {layer}, the model {expectedSlots} (states made before Compact() cannot be reused)");
         return new NsmLayerState(slots, Get("cells"), Get("keys"), Get("values"), partial, Get("history"), state.Position);
+    }
+
+    private static AttentionLayerState AttentionState(ModelState state, int layer)
+    {
+        Tensor Get(string name) => state.Tensors.TryGetValue($"layers.{layer}.{name}", out var t) ? t
+            : throw new ArgumentException($"state has no 'layers.{layer}.{name}'; was it made by this model?");
+        return new AttentionLayerState(Get("keys"), Get("values"), state.Position);
     }
 }

@@ -21,6 +21,7 @@ public static class NsmReference
     public static Tensor Forward(NsmModel model, Tensor input)
     {
         if (!model.IsCausal) throw new ArgumentException("the reference covers the causal per-token model");
+        if (model.IsHybrid) throw new ArgumentException("the reference covers stacks of NSM layers only (no model.layer_pattern with T or L)");
         using var scope = NewDisposeScope();
         var x = model.Embed.forward(input);                                       // (B, N, d)
         List<Tensor>? lowerSlots = null;

@@ -173,7 +173,7 @@ public sealed class NsmInspectionTests
             Assert.Equal(8 * 32 * 4, values[SlotStatisticKeys.SlotStateBytes(i)]);
         }
         Assert.True(double.IsNaN(stats.SlotStatistics()[SlotStatisticKeys.WriteEntropy(0)]), "statistics without a watched pass report an entropy");
-        Assert.Equal(7, stats.ActiveImportances()[1].Length);
+        Assert.Equal((1, 7), (stats.ActiveImportances()[1].Layer, stats.ActiveImportances()[1].Importances.Length));
         Assert.False(plain.equal(pruned).all().item<bool>());
     }
 }
