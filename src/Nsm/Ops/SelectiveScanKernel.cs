@@ -32,7 +32,7 @@ internal static class SelectiveScanKernel
         {
             var h = new Vector<T>[n];
             var av = new Vector<T>[n];
-            var (first, last) = Share(s.Blocks<T>(), workers, w);
+            var (first, last) = VectorMath.Share(s.Blocks<T>(), workers, w);
             for (var block = first; block < last; block++)
             {
                 var (b, j) = Math.DivRem(block, perBatch);
@@ -51,7 +51,7 @@ internal static class SelectiveScanKernel
                     var acc = Vector<T>.Zero;
                     for (var k = 0; k < n; k++)
                     {
-                        h[k] = Exp(dt * av[k]) * h[k] + x * bm[bc + k];
+                        h[k] = VectorMath.Exp(dt * av[k]) * h[k] + x * bm[bc + k];
                         acc += h[k] * cm[bc + k];
                     }
                     acc.CopyTo(y, io);
@@ -89,7 +89,7 @@ internal static class SelectiveScanKernel
             var initial = new Vector<T>[n];
             var g = new Vector<T>[n];
             var gav = new Vector<T>[n];
-            var (first, last) = Share(s.Blocks<T>(), workers, w);
+            var (first, last) = VectorMath.Share(s.Blocks<T>(), workers, w);
             for (var block = first; block < last; block++)
             {
                 var (b, j) = Math.DivRem(block, perBatch);
@@ -111,7 +111,7 @@ internal static class SelectiveScanKernel
                     var x = dt * new Vector<T>(u, io);
                     for (var k = 0; k < n; k++)
                     {
-                        var decay = Exp(dt * av[k]);
+                        var decay = VectorMath.Exp(dt * av[k]);
                         decays[t * n + k] = decay;
                         states[t * n + k] = decay * (t > 0 ? states[(t - 1) * n + k] : initial[k]) + x * bm[bc + k];
                     }
@@ -149,58 +149,9 @@ internal static class SelectiveScanKernel
             }
             for (var i = 0; i < gbw.Length; i++) (gbw[i], gcw[i]) = (Vector.Sum(gbLanes[i]), Vector.Sum(gcLanes[i]));
         });
-        Sum(partialB, gbm);
-        Sum(partialC, gcm);
-        Sum(partialA, ga);
+        VectorMath.Sum(partialB, gbm);
+        VectorMath.Sum(partialC, gcm);
+        VectorMath.Sum(partialA, ga);
     }
 
-    /// <summary>
-    /// exp on every lane. Float32: <see cref="ExpFloat"/> (the runtime's Vector.Exp runs lane by
-    /// lane, about 150 ns a vector here, and was most of the scan's time). Float64, which only the
-    /// tests use: Math.Exp per lane.
-    /// </summary>
-    private static Vector<T> Exp<T>(Vector<T> x) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float)) return Vector.As<float, T>(ExpFloat(Vector.As<T, float>(x)));
-        if (typeof(T) == typeof(double))
-        {
-            var v = Vector.As<T, double>(x);
-            Span<double> lanes = stackalloc double[Vector<double>.Count];
-            for (var i = 0; i < lanes.Length; i++) lanes[i] = Math.Exp(v[i]);
-            return Vector.As<double, T>(new Vector<double>(lanes));
-        }
-        throw new NotSupportedException(typeof(T).Name);
-    }
-
-    /// <summary>
-    /// Vectorised exp for x ≤ 88 (Cephes expf): x = k ln2 + r with |r| ≤ ln2/2 (ln2 split in two
-    /// for an exact r), exp(r) by a degree-7 polynomial, 2^k written into the exponent bits. Within
-    /// 2 ulp of MathF.Exp; inputs below -87.3 give 2^-126 · exp(r) ≈ 1e-38 instead of a denormal or 0.
-    /// </summary>
-    internal static Vector<float> ExpFloat(Vector<float> x)
-    {
-        x = Vector.Min(Vector.Max(x, new Vector<float>(-87.33654f)), new Vector<float>(88f));
-        var k = Vector.Floor(x * 1.44269504088896341f + new Vector<float>(0.5f));
-        var r = x - k * 0.693359375f + k * 2.12194440e-4f;
-        var p = new Vector<float>(1.9875691500e-4f);
-        p = p * r + new Vector<float>(1.3981999507e-3f);
-        p = p * r + new Vector<float>(8.3334519073e-3f);
-        p = p * r + new Vector<float>(4.1665795894e-2f);
-        p = p * r + new Vector<float>(1.6666665459e-1f);
-        p = p * r + new Vector<float>(5.0000001201e-1f);
-        var y = p * r * r + r + Vector<float>.One;
-        var pow2 = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32(k) + new Vector<int>(127), 23));
-        return y * pow2;
-    }
-
-    /// <summary>The items [first, last) of worker w when items are split as evenly as possible.</summary>
-    private static (int First, int Last) Share(int items, int workers, int w) =>
-        ((int)((long)items * w / workers), (int)((long)items * (w + 1) / workers));
-
-    private static void Sum<T>(T[][] parts, T[] total) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Array.Clear(total);
-        foreach (var part in parts)
-            for (var i = 0; i < total.Length; i++) total[i] += part[i];
-    }
 }
