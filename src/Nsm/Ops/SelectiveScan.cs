@@ -9,8 +9,9 @@ namespace Nsm.Ops;
 ///   h_t = exp(delta_t A) * h_{t-1} + delta_t B_t u_t,   y_t = C_t . h_t
 /// per channel d (D channels) with state size N. The skip term D u and the gate are applied by the
 /// caller. Shapes: u, delta (B, L, D); A (D, N) (negative); Bm, Cm (B, L, N); h (B, D, N).
-/// Two forms that agree on outputs and gradients: <see cref="Reference"/> (one step per token:
-/// the streaming step and the reference) and <see cref="Chunked"/> (training).
+/// Three forms that agree on outputs and gradients: <see cref="Reference"/> (one step per token:
+/// the streaming step and the reference), <see cref="Fused"/> (CPU training: a loop per channel
+/// with its own backward, O(B L D) memory) and <see cref="Chunked"/> (tensor operations, any device).
 /// </summary>
 public static class SelectiveScan
 {
@@ -31,6 +32,23 @@ public static class SelectiveScan
             outputs.Add(matmul(h, cs[t].unsqueeze(-1)).squeeze(-1));                   // (B, D)
         }
         return (stack(outputs, 1).MoveToOuterDisposeScope(), h.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Whether <see cref="Fused"/> takes these tensors: on the CPU, float32 or float64.</summary>
+    public static bool FusedSupports(Tensor u) => HostArrays.Supported(u);
+
+    /// <summary>
+    /// The scan as one loop per (batch, channel) over the sequence, with a hand-written backward
+    /// that recomputes the states (<see cref="SelectiveScanKernel"/>): no (B, L, D, N) tensor is kept
+    /// or allocated. CPU, float32 or float64 (<see cref="FusedSupports"/>). Same arguments and
+    /// results as <see cref="Reference"/>.
+    /// </summary>
+    public static (Tensor Y, Tensor State) Fused(Tensor u, Tensor delta, Tensor a, Tensor bm, Tensor cm, Tensor h)
+    {
+        if (!FusedSupports(u)) throw new ArgumentException($"the fused scan runs on CPU float32/float64 tensors, not {u.device_type} {u.dtype}", nameof(u));
+        var dtype = u.dtype;
+        var outputs = SelectiveScanFunction.apply(u, delta.to(dtype), a.to(dtype), bm.to(dtype), cm.to(dtype), h.to(dtype));
+        return (outputs[0], outputs[1]);
     }
 
     /// <summary>

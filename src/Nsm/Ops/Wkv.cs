@@ -9,9 +9,10 @@ namespace Nsm.Ops;
 /// with decay rate w = exp(time_decay) &gt; 0 and bonus u = time_first.
 /// The running sums are kept as (num, den, max) with num = a e^max, den = b e^max so that no
 /// exponential overflows (the "max trick" of the official CUDA kernel).
-/// Two forms that agree on outputs and gradients: <see cref="Recurrent"/> (the RNN form, one
-/// token at a time, used for streaming single tokens and as the reference) and
-/// <see cref="Chunked"/> (parallel inside chunks of c tokens, recurrent across chunks; training).
+/// Three forms that agree on outputs and gradients: <see cref="Recurrent"/> (the RNN form, one
+/// token at a time, used for streaming single tokens and as the reference), <see cref="Fused"/>
+/// (CPU training: a loop per channel with its own backward, O(B T C) memory) and
+/// <see cref="Chunked"/> (parallel inside chunks of c tokens, recurrent across chunks; any device).
 /// </summary>
 public static class Wkv
 {
@@ -56,6 +57,24 @@ public static class Wkv
         }
         var y = stack(outputs, 1);                                     // (B, T, C)
         return (y.MoveToOuterDisposeScope(), (a.MoveToOuterDisposeScope(), b.MoveToOuterDisposeScope(), p.MoveToOuterDisposeScope()));
+    }
+
+    /// <summary>Whether <see cref="Fused"/> takes these tensors: on the CPU, float32 or float64.</summary>
+    public static bool FusedSupports(Tensor k) => HostArrays.Supported(k);
+
+    /// <summary>
+    /// The recurrence as one loop per (batch, channel) over the sequence with a hand-written
+    /// backward that recomputes the states (<see cref="WkvKernel"/>): memory O(B T C), where the
+    /// chunked form's graph holds (B, T, c, C) weights. CPU, float32 or float64. Same arguments
+    /// and results as <see cref="Recurrent"/>.
+    /// </summary>
+    public static (Tensor Y, (Tensor Num, Tensor Den, Tensor Max) State) Fused(
+        Tensor w, Tensor u, Tensor k, Tensor v, (Tensor Num, Tensor Den, Tensor Max) state)
+    {
+        if (!FusedSupports(k)) throw new ArgumentException($"the fused WKV runs on CPU float32/float64 tensors, not {k.device_type} {k.dtype}", nameof(k));
+        var dtype = k.dtype;
+        var outputs = WkvFunction.apply(w.to(dtype), u.to(dtype), k, v.to(dtype), state.Num.to(dtype), state.Den.to(dtype), state.Max.to(dtype));
+        return (outputs[0], (outputs[1], outputs[2], outputs[3]));
     }
 
     /// <summary>

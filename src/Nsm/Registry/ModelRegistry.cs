@@ -1,6 +1,7 @@
 using Nsm.Config;
 using Nsm.Core;
 using Nsm.Models;
+using Nsm.Models.Gru;
 using Nsm.Models.Linformer;
 using Nsm.Models.Lstm;
 using Nsm.Models.Mamba;
@@ -22,6 +23,7 @@ public static class ModelRegistry
         ["transformer"] = new((c, s) => new TransformerModel(c, s), c => ConfigRules.HeadsDivideWidth(c, rotary: true), TransformerModel.FlopFormula),
         ["nsm"] = new((c, s) => new NsmModel(c, s), c => c.Nsm.Validate(c), NsmModel.FlopFormula),
         ["lstm"] = new((c, s) => new LstmModel(c, s), _ => { }, LstmModel.FlopFormula),
+        ["gru"] = new((c, s) => new GruModel(c, s), _ => { }, GruModel.FlopFormula),
         ["rwkv"] = new((c, s) => new RwkvModel(c, s), c => c.Rwkv.Validate(c), RwkvModel.FlopFormula),
         ["s4d"] = new((c, s) => new S4dModel(c, s), c => c.S4d.Validate(c), S4dModel.FlopFormula),
         ["mamba"] = new((c, s) => new MambaModel(c, s), c => c.Mamba.Validate(c), MambaModel.FlopFormula),

@@ -35,6 +35,7 @@ public sealed class FlopEstimatePinTests
         { "cls", "model.kind=transformer model.d_model=16 model.num_layers=1 model.num_heads=2 model.ffn_mult=3", 32, 6752, 2048 },
         { "lm", "model.kind=lstm model.d_model=16 model.num_layers=2", 8, 8512, 0 },
         { "features", "model.kind=lstm model.d_model=12 model.num_layers=1", 32, 2544, 0 },
+        { "lm", "model.kind=gru model.d_model=16 model.num_layers=2", 8, 6464, 0 },
         { "lm", "model.kind=rwkv model.d_model=16 model.num_layers=2", 64, 13632, 384 },
         { "lm", "model.kind=mamba model.d_model=16 model.num_layers=2", 64, 11328, 8192 },
         { "lm", "model.kind=mamba model.d_model=16 model.num_layers=1 model.state_size=8 model.expand=3", 10, 7040, 3072 },
@@ -53,6 +54,7 @@ public sealed class FlopEstimatePinTests
 
     private static readonly Dictionary<string, string> Formulas = new()
     {
+        ["gru"] = "dense (input and recurrent gate matrices, 12d² per layer)",
         ["linformer"] = "dense + L·8·d·k (sequence projections E, F and attention over k keys)",
         ["lstm"] = "dense (input and recurrent gate matrices, 16d² per layer)",
         ["mamba"] = "dense + L·8·d_inner·d_state (selective scan)",

@@ -11,7 +11,7 @@ public sealed class BaselineConfigTests : SingleThreadTest
     [Fact]
     public void RegistryListsEveryBaseline()
     {
-        Assert.Subset(ModelRegistry.Kinds.ToHashSet(), new HashSet<string> { "linformer", "lstm", "mamba", "rwkv", "s4d", "transformer" });
+        Assert.Subset(ModelRegistry.Kinds.ToHashSet(), new HashSet<string> { "gru", "linformer", "lstm", "mamba", "rwkv", "s4d", "transformer" });
     }
 
     [Theory]

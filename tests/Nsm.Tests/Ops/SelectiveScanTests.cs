@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 using Nsm.Ops;
 using Nsm.Tests.Support;
@@ -45,6 +46,65 @@ public sealed class SelectiveScanTests : SingleThreadTest
         GradientCheck.Agree(Reference, Chunked(chunk), Inputs(length), atol: 1e-5, rtol: 1e-4, what: $"scan L={length} chunk={chunk}");
     }
 
+    private static Tensor[] Fused(Tensor[] x)
+    {
+        var (y, h) = SelectiveScan.Fused(x[0], x[1], x[2], x[3], x[4], x[5]);
+        return [y, h];
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(63)]
+    [InlineData(100)]
+    public void FusedAgreesWithReferenceOnOutputsAndGradients(int length)
+    {
+        GradientCheck.Agree(Reference, Fused, Inputs(length), atol: 1e-5, rtol: 1e-4, what: $"fused scan L={length}");
+    }
+
+    [Fact]
+    public void FusedAgreesWithReferenceInFloat64()
+    {
+        // Float64 leaves only the order of the sums: a wrong gradient term cannot hide in rounding.
+        var x = Inputs(37).Select(t => t.to(ScalarType.Float64)).ToArray();
+        GradientCheck.Agree(Reference, Fused, x, atol: 1e-10, rtol: 1e-10, what: "fused scan float64");
+    }
+
+    [Fact]
+    public void FusedBackwardWorksWhenTheFinalStateIsDroppedAndFreed()
+    {
+        // Training discards the final state inside a dispose scope: its gradient is missing, and the
+        // freed output must not be read to make one.
+        var x = Inputs(9).Select(t => t.detach().requires_grad_(true)).ToArray();
+        Tensor y;
+        using (var scope = NewDisposeScope())
+        {
+            var (output, _) = SelectiveScan.Fused(x[0], x[1], x[2], x[3], x[4], x[5]);
+            y = output.MoveToOuterDisposeScope();
+        }
+        y.sum().backward();
+        var (expected, _) = SelectiveScan.Reference(x[0].detach(), x[1].detach(), x[2].detach(), x[3].detach(), x[4].detach(), x[5].detach());
+        TensorAssert.Close(expected, y.detach(), atol: 1e-5, what: "fused output");
+        foreach (var input in x)
+            Assert.True(input.grad is not null && input.grad.isfinite().all().item<bool>(), "an input got no finite gradient");
+        // The state enters the output: its gradient is not zero.
+        Assert.True(x[5].grad!.abs().sum().item<float>() > 0, "h0 got a zero gradient");
+    }
+
+    [Fact]
+    public void FusedSplitsRowsOverThreadsWithoutChangingResults()
+    {
+        // Two workers sum their partial gradients of B, C and A: the split must not drop or double a row.
+        var x = Inputs(50).Select(t => t.to(ScalarType.Float64)).ToArray();
+        var previous = torch.get_num_threads();
+        try
+        {
+            torch.set_num_threads(2);
+            GradientCheck.Agree(Reference, Fused, x, atol: 1e-10, rtol: 1e-10, what: "fused scan, 2 threads");
+        }
+        finally { torch.set_num_threads(previous); }
+    }
+
     [Fact]
     public void LongStrongDecaysStayFinite()
     {
@@ -54,7 +114,10 @@ public sealed class SelectiveScanTests : SingleThreadTest
         using var scope = NewDisposeScope();
         var reference = Reference(x)[0];
         var chunked = Chunked(10)(x)[0];
+        var fused = Fused(x)[0];
         Assert.True(chunked.isfinite().all().item<bool>(), "chunked scan overflowed");
+        Assert.True(fused.isfinite().all().item<bool>(), "fused scan overflowed");
         TensorAssert.Close(reference, chunked, atol: 1e-5, what: "scan with strong decays");
+        TensorAssert.Close(reference, fused, atol: 1e-5, what: "fused scan with strong decays");
     }
 }

@@ -37,6 +37,55 @@ public sealed class WkvTests : SingleThreadTest
         GradientCheck.Agree(Recurrent, Chunked(chunk), Inputs(length), atol: 1e-5, rtol: 1e-4, what: $"WKV T={length} chunk={chunk}");
     }
 
+    private static Tensor[] Fused(Tensor[] x)
+    {
+        var (y, (num, den, max)) = Wkv.Fused(x[0], x[1], x[2], x[3], Wkv.InitialState(2, 6, CPU));
+        return [y, num * exp(max), den * exp(max)];
+    }
+
+    /// <summary>Inputs plus a carried state (num, den, max) as it is after some tokens, so its gradients count.</summary>
+    private static Tensor[] WithState(Tensor[] x)
+    {
+        manual_seed(22);
+        return [.. x, rand(2, 6) * 3, rand(2, 6) * 2 + 0.5, randn(2, 6)];
+    }
+
+    private static Tensor[] FromState(Tensor[] x, Func<Tensor, Tensor, Tensor, Tensor, (Tensor Num, Tensor Den, Tensor Max), (Tensor Y, (Tensor Num, Tensor Den, Tensor Max) State)> wkv)
+    {
+        var (y, (num, den, max)) = wkv(x[0], x[1], x[2], x[3], (x[4], x[5], x[6]));
+        return [y, num * exp(max.detach()), den * exp(max.detach())];
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(63)]
+    [InlineData(100)]
+    public void FusedAgreesWithRecurrentOnOutputsAndGradients(int length)
+    {
+        GradientCheck.Agree(Recurrent, Fused, Inputs(length), atol: 1e-5, rtol: 1e-4, what: $"fused WKV T={length}");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]
+    public void FusedAgreesFromACarriedStateInFloat64WithAnyThreadCount(int length)
+    {
+        // The gradients of the carried num, den and max (the streaming case), in float64 so a wrong
+        // term cannot hide in rounding; two workers must give the same sums over the batch.
+        var x = WithState(Inputs(length)).Select(t => t.to(ScalarType.Float64)).ToArray();
+        var previous = TorchSharp.torch.get_num_threads();
+        try
+        {
+            foreach (var threads in new[] { 1, 2 })
+            {
+                TorchSharp.torch.set_num_threads(threads);
+                GradientCheck.Agree(s => FromState(s, Wkv.Recurrent), s => FromState(s, Wkv.Fused), x, atol: 1e-10, rtol: 1e-9, what: $"fused WKV float64 T={length} threads={threads}");
+            }
+        }
+        finally { TorchSharp.torch.set_num_threads(previous); }
+    }
+
     [Fact]
     public void LargeKeysNeitherOverflowNorDisagree()
     {
@@ -45,7 +94,9 @@ public sealed class WkvTests : SingleThreadTest
         using var scope = NewDisposeScope();
         var recurrent = Recurrent(inputs)[0];
         var chunked = Chunked(16)(inputs)[0];
+        var fused = Fused(inputs)[0];
         Assert.True(recurrent.isfinite().all().item<bool>(), "recurrent WKV overflowed");
+        TensorAssert.Close(recurrent, fused, atol: 1e-5, rtol: 1e-4, what: "fused WKV with large keys");
         TensorAssert.Close(recurrent, chunked, atol: 1e-5, rtol: 1e-4, what: "WKV with large keys");
     }
 

@@ -10,7 +10,7 @@ namespace Nsm.Tests.Support;
 public static class BaselineFixtures
 {
     /// <summary>The causal baselines (each implements <see cref="IStreamingModel"/>).</summary>
-    public static readonly string[] CausalKinds = ["lstm", "rwkv", "s4d", "mamba"];
+    public static readonly string[] CausalKinds = ["lstm", "gru", "rwkv", "s4d", "mamba"];
 
     public static TheoryData<string> Causal()
     {

@@ -38,7 +38,7 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>
     /// <param name="dtMin">Smallest initial step.</param>
     /// <param name="dtMax">Largest initial step.</param>
     /// <param name="numLayers">Depth of the model, for the residual-branch rescaling of out_proj.</param>
-    /// <param name="scanChunk">Chunk length of the chunked scan; 0 = 8.</param>
+    /// <param name="scanChunk">Chunk length of the chunked scan (off the CPU); 0 = 8.</param>
     public MambaMixer(long dim, long stateSize, long convKernel, long expand, long dtRank, double dtMin, double dtMax, long numLayers, long scanChunk = 0) : base(nameof(MambaMixer))
     {
         this.scanChunk = scanChunk > 0 ? scanChunk : 8;
@@ -80,7 +80,8 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// x (B, L, d) after the tokens summarised by the convolution state (B, E, kernel-1) and the SSM
-    /// state (B, E, N). Several tokens run the chunked scan; one token runs the step recurrence.
+    /// state (B, E, N). Several tokens run the fused scan (CPU) or the chunked scan; one token runs
+    /// the step recurrence.
     /// Returns the output (B, L, d) and both new states.
     /// </summary>
     public (Tensor Output, Tensor ConvState, Tensor SsmState) Forward(Tensor x, Tensor convState, Tensor ssmState)
@@ -104,8 +105,10 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>
         var cm = projected.narrow(-1, dtRank + stateSize, stateSize);                   // (B, L, N)
         var a = -exp(a_log).view(inner, stateSize);                                     // (E, N)
 
-        var (y, nextSsm) = length == 1
-            ? SelectiveScan.Reference(u, delta, a, bm, cm, ssmState)
+        // One token: the step. Several on the CPU: the fused loop, whose memory stays O(B L E)
+        // (docs/baselines.md, "profile"); elsewhere the chunked scan of tensor operations.
+        var (y, nextSsm) = length == 1 ? SelectiveScan.Reference(u, delta, a, bm, cm, ssmState)
+            : SelectiveScan.FusedSupports(u) ? SelectiveScan.Fused(u, delta, a, bm, cm, ssmState)
             : SelectiveScan.Chunked(u, delta, a, bm, cm, ssmState, scanChunk);
         y = (y + u * d) * nn.functional.silu(z);                                        // (B, L, E)
         return (out_proj.forward(y).MoveToOuterDisposeScope(), nextConv.MoveToOuterDisposeScope(), nextSsm.MoveToOuterDisposeScope());

@@ -81,8 +81,10 @@ public sealed class RwkvTimeMix : nn.Module<Tensor, Tensor>
         var v = value.forward(Mix(x, previous, time_mix_v));
         var r = receptance.forward(Mix(x, previous, time_mix_r));
         var w = exp(time_decay);                                                        // decay rate > 0
-        var (wkv, next) = length == 1
-            ? Wkv.Recurrent(w, time_first, k, v, state)
+        // One token: the recurrence. Several on the CPU: the fused loop, O(B T C) memory
+        // (docs/baselines.md, "profile"); elsewhere the chunked form.
+        var (wkv, next) = length == 1 ? Wkv.Recurrent(w, time_first, k, v, state)
+            : Wkv.FusedSupports(k) ? Wkv.Fused(w, time_first, k, v, state)
             : Wkv.Chunked(w, time_first, k, v, state, scanChunk);
         var y = output.forward(sigmoid(r) * wkv);
         var lastInput = x.select(1, length - 1).clone();                                // a copy: the state must not keep x alive

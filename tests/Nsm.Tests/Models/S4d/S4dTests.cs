@@ -9,9 +9,12 @@ namespace Nsm.Tests.Models.S4d;
 public sealed class S4dTests : SingleThreadTest
 {
     [Theory]
+    [InlineData(S4dInit.Lin, 1)]
+    [InlineData(S4dInit.Lin, 7)]
     [InlineData(S4dInit.Lin, 63)]
     [InlineData(S4dInit.Lin, 100)]
     [InlineData(S4dInit.Inv, 63)]
+    [InlineData(S4dInit.Inv, 100)]
     public void ConvolutionAgreesWithRecurrenceOnOutputsAndGradients(S4dInit init, int length)
     {
         manual_seed(41);
@@ -43,6 +46,23 @@ public sealed class S4dTests : SingleThreadTest
             var name = i < parameters.Count ? parameters[i].name : "input";
             TensorAssert.Close(recGrads[i], convGrads[i], atol: 1e-4, rtol: 1e-3, what: $"S4D-{init} gradient of {name}");
         }
+    }
+
+    [Theory]
+    [InlineData(S4dInit.Lin, 300)]
+    [InlineData(S4dInit.Inv, 1000)]
+    public void KernelIsTheRecurrencesImpulseResponse(S4dInit init, int length)
+    {
+        // The kernel's split powers dA^i dA^(j c), with the last block cut at L (300 = 18 x 17 - 6),
+        // against the recurrence fed a unit impulse: its output at step l is K_l.
+        manual_seed(44);
+        using var layer = new S4dLayer(5, 16, init, 0.001, 0.1, 0);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var impulse = zeros(1, length, 5);
+        impulse[0, 0] = ones(5);
+        var response = layer.Recurrence(impulse, zeros(1, 5, 8, ScalarType.ComplexFloat32)).Core; // (1, L, H)
+        TensorAssert.Close(response.squeeze(0).t(), layer.Kernel(length), atol: 1e-5, rtol: 1e-4, what: $"S4D-{init} kernel L={length}");
     }
 
     [Fact]
