@@ -70,8 +70,8 @@ public sealed record InspectionInput(Tensor Inputs, Tensor? PaddingMask, long[]?
     private static string Visible(string text) => text switch
     {
         " " => "␣",
-        "\n" => "⏎",
-        "\t" => "⇥",
+        "\n" => "\\n",
+        "\t" => "\\t",
         "" => "∅",
         _ => text,
     };
