@@ -96,7 +96,7 @@ public sealed class AttentionLayer : nn.Module
             var grid = new ChunkGrid(state.Position % chunk, x.shape[1], chunk);
             var q = NsmOps.SplitHeads(q_proj!.forward(h), numHeads);                          // (B, h, n, hd)
             var result = local!.Causal(h, q, valid, state.Keys, state.Values, state.Position, grid, window);
-            read = out_proj!.forward(NsmOps.MergeHeads(CallRows(result.Output, grid)));
+            read = out_proj!.forward(NsmOps.MergeHeads(grid.CallRows(result.Output)));
             (keys, values) = LocalAttention.Cache(result.Keys, result.Values, position, position % chunk, window);
         }
         var output = Blocks(x, read);
@@ -131,13 +131,6 @@ public sealed class AttentionLayer : nn.Module
 
     private Tensor Dropout(Tensor x) => dropoutRate > 0 && training ? dropout.forward(x) : x;
 
-    /// <summary>The rows of the call's tokens from per-group results (B, h, G, c, hd) -> (B, h, n, hd).</summary>
-    private static Tensor CallRows(Tensor perGroup, ChunkGrid grid)
-    {
-        var (b, heads, e) = (perGroup.shape[0], perGroup.shape[1], perGroup.shape[4]);
-        var all = perGroup.reshape(b, heads, grid.Groups * grid.Chunk, e);
-        return grid.Partial == 0 && grid.Tail == 0 ? all : all.narrow(2, grid.Partial, grid.Count);
-    }
 }
 
 /// <summary>What an <see cref="AttentionLayer"/> carries between calls: rotated keys and values (B, h, T, hd) and the tokens consumed.</summary>

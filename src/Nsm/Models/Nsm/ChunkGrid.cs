@@ -1,3 +1,4 @@
+using static TorchSharp.torch;
 namespace Nsm.Models.Nsm;
 
 /// <summary>
@@ -34,5 +35,13 @@ internal readonly record struct ChunkGrid(long Partial, long Count, long Chunk)
         for (long g = 0; g < Groups; g++)
             counts[g] = End(g) - First(g);
         return counts;
+    }
+
+    /// <summary>The rows of the call's tokens from a per-group tensor (B, h, G, c, e) -> (B, h, n, e).</summary>
+    public Tensor CallRows(Tensor perGroup)
+    {
+        var (b, heads, e) = (perGroup.shape[0], perGroup.shape[1], perGroup.shape[4]);
+        var all = perGroup.reshape(b, heads, Groups * Chunk, e);
+        return Partial == 0 && Tail == 0 ? all : all.narrow(2, Partial, Count);
     }
 }

@@ -47,12 +47,12 @@ public sealed partial class NsmLayer
         var queries = nn.functional.pad(q, [0, 0, grid.Partial, grid.Tail])
             .view(b, numHeads, grid.Groups, chunk, headDim);                      // (B, h, G, c, hd)
         var (slotOut, slotLse, slotWeights) = state_read.ReadGroups(queries, views.narrow(1, 0, grid.Groups), context.LogitBias);
-        var slotPart = (CallRows(slotOut, grid), CallRows(slotLse.unsqueeze(-1), grid).squeeze(-1));  // (B, h, n, hd), (B, h, n)
+        var slotPart = (grid.CallRows(slotOut), grid.CallRows(slotLse.unsqueeze(-1)).squeeze(-1));  // (B, h, n, hd), (B, h, n)
         (Tensor, Tensor)? localPart = localResult is { } lr
-            ? (CallRows(lr.Output, grid), CallRows(lr.LogSumExp.unsqueeze(-1), grid).squeeze(-1))
+            ? (grid.CallRows(lr.Output), grid.CallRows(lr.LogSumExp.unsqueeze(-1)).squeeze(-1))
             : null;
         var (output, share) = Blocks(x, h, localPart, slotPart);
-        var callWeights = CallRows(slotWeights, grid);                            // (B, h, n, s)
+        var callWeights = grid.CallRows(slotWeights);                            // (B, h, n, s)
         usage?.AddRead(callWeights, share);
         Probe?.AddRead(callWeights, share);
         usage?.Record(manager, usageDecay);
@@ -117,11 +117,4 @@ public sealed partial class NsmLayer
         return (states, cells, write.NextHistory(state.History, chunkRows));
     }
 
-    /// <summary>The rows of the call's tokens from a per-group tensor (B, h, G, c, e) -> (B, h, n, e).</summary>
-    private static Tensor CallRows(Tensor perGroup, ChunkGrid grid)
-    {
-        var (b, heads, e) = (perGroup.shape[0], perGroup.shape[1], perGroup.shape[4]);
-        var all = perGroup.reshape(b, heads, grid.Groups * grid.Chunk, e);
-        return grid.Partial == 0 && grid.Tail == 0 ? all : all.narrow(2, grid.Partial, grid.Count);
-    }
 }
