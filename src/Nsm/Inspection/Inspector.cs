@@ -96,13 +96,15 @@ public static class Inspector
         {
             var nulls = trace.RoutingNull![0].cpu();                                // (T, heads)
             var rows = realWritten.SelectMany(t => Enumerable.Range(0, (int)routing.shape[1]).Select(h => (t, h))).ToArray();
-            entropy = SlotMetrics.MeanRowEntropy(rows.Select(r => Arrays.Vector(routing[r.t, r.h])).ToArray(), rows.Select(r => nulls[r.t, r.h].item<float>()).ToArray());
+            var (perHead, nullRows) = (Arrays.Rows3(routing), Arrays.Rows(nulls));    // read out once: (T, heads, s), (T, heads)
+            entropy = SlotMetrics.MeanRowEntropy(rows.Select(r => perHead[r.t][r.h]).ToArray(), rows.Select(r => nullRows[r.t][r.h]).ToArray());
         }
         else
         {
             var perSlot = routing.view(written / chunk, chunk, routing.shape[1], routing.shape[2]).permute(0, 2, 3, 1);   // (C, heads, s, c)
             var active = trace.Active.cpu().data<bool>().ToArray();
-            var nulls = trace.RoutingNull![0].cpu();                                // (C, heads, s)
+            var nulls = Arrays.Rows3(trace.RoutingNull![0].cpu());                  // (C, heads, s)
+            var slotRows = Arrays.Rows3(perSlot.reshape(-1, perSlot.shape[2], perSlot.shape[3]));   // (C·heads, s, c)
             var rows = new List<float[]>();
             var rowNulls = new List<float>();
             for (var c = 0; c < perSlot.shape[0]; c++)
@@ -110,8 +112,8 @@ public static class Inspector
                     for (var j = 0; j < perSlot.shape[2]; j++)
                         if (active[j])
                         {
-                            rows.Add(Arrays.Vector(perSlot[c, h, j]));
-                            rowNulls.Add(nulls[c, h, j].item<float>());
+                            rows.Add(slotRows[c * perSlot.shape[1] + h][j]);
+                            rowNulls.Add(nulls[c][h][j]);
                         }
             entropy = SlotMetrics.MeanRowEntropy(rows.ToArray(), rowNulls.ToArray());
         }
