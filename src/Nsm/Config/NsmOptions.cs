@@ -164,6 +164,26 @@ public sealed record NsmOptions : IOptionsSection
     [JsonPropertyName("layer_pattern")]
     public string LayerPattern { get; init; } = "";
 
+    /// <summary>
+    /// Memory-augmented NSM: rows m of an external Neural Turing Machine memory per sample and NSM
+    /// layer, written and read by heads driven by the slots once per chunk; the tokens of the
+    /// next chunk read its rows and the read heads' vectors beside the slots. 0 (the default): no memory.
+    /// </summary>
+    [JsonPropertyName("memory_rows"), ConfigRange(0, 65536)]
+    public int MemoryRows { get; init; }
+
+    /// <summary>Width of each memory row (with memory_rows > 0). Default 16.</summary>
+    [JsonPropertyName("memory_width"), ConfigRange(1, 4096)]
+    public int MemoryWidth { get; init; } = 16;
+
+    /// <summary>Write heads of the memory, each writing (erase, then add) once per chunk (with memory_rows > 0). Default 1.</summary>
+    [JsonPropertyName("memory_writes_per_chunk"), ConfigRange(1, 64)]
+    public int MemoryWritesPerChunk { get; init; } = 1;
+
+    /// <summary>Read heads of the memory, each reading once per chunk after the writes (with memory_rows > 0); 0 = the tokens read only the rows. Default 1.</summary>
+    [JsonPropertyName("memory_reads_per_chunk"), ConfigRange(0, 64)]
+    public int MemoryReadsPerChunk { get; init; } = 1;
+
     /// <summary>The letter of each of the num_layers layers: LayerPattern, or all N when it is empty.</summary>
     public string Pattern(int numLayers) => LayerPattern.Length == 0 ? new string('N', numLayers) : LayerPattern;
 

@@ -58,7 +58,7 @@ public sealed class FlopEstimatePinTests
         ["linformer"] = "dense + L·8·d·k (sequence projections E, F and attention over k keys)",
         ["lstm"] = "dense (input and recurrent gate matrices, 16d² per layer)",
         ["mamba"] = "dense + L·8·d_inner·d_state (selective scan)",
-        ["nsm"] = "dense (slot-side weights x s/c) + L·[4d(w+c) local + 4ds read + 2ds write (4ds slot router) + 4ds²/c communication]; hybrid T layers 4d·(N+1)/2, L layers 4d(w+c)",
+        ["nsm"] = "dense (slot-side weights x s/c) + L·[4d(w+c) local + 4ds read + 2ds write (4ds slot router) + 4ds²/c communication + memory 4d(m+R) read, 4mw(W+R)/c addressing]; hybrid T layers 4d·(N+1)/2, L layers 4d(w+c)",
         ["rwkv"] = "dense + L·12d (WKV recurrence)",
         ["s4d"] = "dense + L·d·(4·d_state + 15·log2(2N) + 6) (kernel + FFT convolution)",
         ["transformer"] = "dense + L·4d·keys; keys = (N+1)/2 causal, N bidirectional",

@@ -9,7 +9,7 @@ namespace Nsm.Models.Nsm;
 /// </summary>
 internal static class NsmFlops
 {
-    public const string Formula = "dense (slot-side weights x s/c) + L·[4d(w+c) local + 4ds read + 2ds write (4ds slot router) + 4ds²/c communication]; hybrid T layers 4d·(N+1)/2, L layers 4d(w+c)";
+    public const string Formula = "dense (slot-side weights x s/c) + L·[4d(w+c) local + 4ds read + 2ds write (4ds slot router) + 4ds²/c communication + memory 4d(m+R) read, 4mw(W+R)/c addressing]; hybrid T layers 4d·(N+1)/2, L layers 4d(w+c)";
 
     /// <summary>Slots a layer computes with: the capacity (inactive slots are masked, not skipped).</summary>
     private static double Slots(ModelConfig c) => Math.Max(c.Nsm.NumStates, c.Nsm.MaxStates);
@@ -21,8 +21,13 @@ internal static class NsmFlops
     /// </summary>
     public static double WeightMultiplier(ModelConfig c, TaskSpec spec, long n, string name)
     {
-        if (name.Contains("state_init") || name.Contains("write_position") || name.Contains("slot_pool")) return 0;
-        var perSlot = Slots(c) / (spec.Causal ? Math.Min(c.Nsm.ChunkSize, Math.Max(1, n)) : Math.Max(1, n));
+        if (name.Contains("state_init") || name.Contains("write_position") || name.Contains("slot_pool") || name.Contains("memory_init")) return 0;
+        var perUpdate = 1.0 / (spec.Causal ? Math.Min(c.Nsm.ChunkSize, Math.Max(1, n)) : Math.Max(1, n));
+        var perSlot = Slots(c) * perUpdate;
+        // The memory's controller runs once per chunk: its queries over s slots, each head's projection once, W_o over m + R rows.
+        if (name.Contains(".memory.head_queries") || name.Contains(".memory.controller_norm")) return perSlot;
+        if (name.Contains(".memory.out_proj")) return (c.Nsm.MemoryRows + c.Nsm.MemoryReadsPerChunk) * perUpdate;
+        if (name.Contains(".memory.")) return perUpdate;
         if (name.Contains(".state_read.") || name.Contains(".propagator.") || name.Contains(".communication.") || name.Contains(".writer.query_proj")) return perSlot;
         // With cross-layer states the writer also takes the lower layer's s slots as rows of each chunk.
         if (name.Contains(".writer.") && c.Nsm.CrossLayerStates && spec.Causal) return 1 + perSlot;
@@ -32,7 +37,8 @@ internal static class NsmFlops
     /// <summary>
     /// Mixing per token and layer: local attention scores and values over its window of w + c keys
     /// (w + c + w bidirectional), the read over s slots, the routing sum into s slots (a slot
-    /// router's attention over the chunk instead), and slot-to-slot communication once per chunk.
+    /// router's attention over the chunk instead), slot-to-slot communication once per chunk, and
+    /// with a memory the read over its m + R rows and the heads' addressing once per chunk.
     /// </summary>
     public static double Mixing(ModelConfig c, TaskSpec spec, long n)
     {
@@ -42,7 +48,9 @@ internal static class NsmFlops
         var write = c.Nsm.Router == NsmRouter.Slot ? 4 * d * s : 2 * d * s;
         var partners = c.Nsm.Communication switch { NsmCommunication.Dense => s, NsmCommunication.TopK => Math.Min(s, c.Nsm.CommunicationTopK), _ => 0 };
         var communication = 4 * d * s * partners / (spec.Causal ? chunk : Math.Max(1, n));
-        var nsm = local + read + write + communication;
+        var memory = c.Nsm.MemoryRows == 0 ? 0 : 4 * d * (c.Nsm.MemoryRows + c.Nsm.MemoryReadsPerChunk)
+            + 4.0 * c.Nsm.MemoryRows * c.Nsm.MemoryWidth * (c.Nsm.MemoryWritesPerChunk + c.Nsm.MemoryReadsPerChunk) / (spec.Causal ? chunk : Math.Max(1, n));
+        var nsm = local + read + write + communication + memory;
         // Hybrid layers: T attends to every earlier key, (n+1)/2 on average (n bidirectional); L to its window.
         var full = 4 * d * (spec.Causal ? (n + 1) / 2.0 : n);
         var window = 4 * d * (spec.Causal ? w + chunk : 2 * w + chunk);

@@ -44,9 +44,12 @@ public sealed partial class NsmLayer
         var slotCount = state.Slots.shape[1];
         var views = write.Communicate(stack(states, 1).view(b * (whole + 1), slotCount, dim), context)
             .view(b, whole + 1, slotCount, dim);                                 // (B, K + 1, s, d)
+        var (memoryState, memoryViews) = MemoryOverChunks(CheckMemory(state), views, rowValid, whole, grid.Groups, context);
         var queries = nn.functional.pad(q, [0, 0, grid.Partial, grid.Tail])
             .view(b, numHeads, grid.Groups, chunk, headDim);                      // (B, h, G, c, hd)
-        var (slotOut, slotLse, slotWeights) = state_read.ReadGroups(queries, views.narrow(1, 0, grid.Groups), context.LogitBias);
+        var (readSet, readBias) = ReadSet(views.narrow(1, 0, grid.Groups), memoryViews, context.LogitBias);
+        var (slotOut, slotLse, readWeights) = state_read.ReadGroups(queries, readSet, readBias);
+        var slotWeights = SlotColumns(readWeights, slotCount);                   // (B, h, G, c, s)
         var slotPart = (grid.CallRows(slotOut), grid.CallRows(slotLse.unsqueeze(-1)).squeeze(-1));  // (B, h, n, hd), (B, h, n)
         (Tensor, Tensor)? localPart = localResult is { } lr
             ? (grid.CallRows(lr.Output), grid.CallRows(lr.LogSumExp.unsqueeze(-1)).squeeze(-1))
@@ -62,11 +65,31 @@ public sealed partial class NsmLayer
         Tensor? newKeys = null, newValues = null;
         if (localResult is { } r) (newKeys, newValues) = LocalAttention.Cache(r.Keys, r.Values, newPosition, partial.shape[1], window);
         var slots = states[^1];
-        var newState = new NsmLayerState(slots.alias(), cells?.alias(), newKeys, newValues, partial.clone(), history?.clone(), newPosition);
+        var newState = new NsmLayerState(slots.alias(), cells?.alias(), newKeys, newValues, partial.clone(), history?.clone(), newPosition, Fresh(memoryState));
         foreach (var (_, t) in newState.Named()) t.MoveToOuterDisposeScope();
         var chunkSlots = whole > 0 ? views.narrow(1, 1, whole).unbind(1).ToList() : [];
         foreach (var t in chunkSlots) t.MoveToOuterDisposeScope();
         return (output.MoveToOuterDisposeScope(), newState, chunkSlots);
+    }
+
+    /// <summary>
+    /// The memory steps of the parallel form, one per completed chunk, driven by the read views
+    /// (B, K + 1, s, d) of S_0 .. S_{K-1} (view k + 1 after chunk k). rowValid: (B, p + n) or null.
+    /// Returns the memory after the last chunk and the memory rows (B, G, e, d) that group g reads
+    /// (the memory before the call for group 0, after chunk g - 1 for the others); both null
+    /// without a memory.
+    /// </summary>
+    private (NtmMemoryState? State, Tensor? Rows) MemoryOverChunks(NtmMemoryState? state, Tensor views, Tensor? rowValid, long whole, long groups, SlotContext context)
+    {
+        if (state is null) return (null, null);
+        var written = rowValid?.narrow(1, 0, whole * chunk).view(views.shape[0], whole, chunk).any(2).unbind(1);   // K x (B), or null
+        var rows = new List<Tensor> { memory!.TokenRows(state) };
+        for (var k = 0; k < whole; k++)
+        {
+            state = memory.Step(state, views.select(1, k + 1), context.LogitBias, written?[k]);
+            if (rows.Count < groups) rows.Add(memory.TokenRows(state));
+        }
+        return (state, stack(rows, 1));
     }
 
     /// <summary>

@@ -52,6 +52,7 @@ public sealed partial class NsmLayer : nn.Module
     private readonly StatePropagator propagator;
     private readonly StateCommunication? communication;
     private readonly StateManager manager;
+    private readonly NtmMemory? memory;
 
     private readonly long dim;
     private readonly long numHeads;
@@ -113,6 +114,8 @@ public sealed partial class NsmLayer : nn.Module
             _ => throw new ArgumentOutOfRangeException(nameof(config), config.Nsm.Communication, "model.communication"),
         };
         manager = new StateManager(capacity, active, dim, config.Nsm.ImportanceInit);
+        if (config.Nsm.MemoryRows > 0)
+            memory = new NtmMemory(dim, config.Nsm.MemoryRows, config.Nsm.MemoryWidth, config.Nsm.MemoryWritesPerChunk, config.Nsm.MemoryReadsPerChunk);
         RegisterComponents();
     }
 
@@ -128,6 +131,9 @@ public sealed partial class NsmLayer : nn.Module
 
     /// <summary>The slot resources of this layer (importance, active mask, usage, pruning).</summary>
     public StateManager Manager => manager;
+
+    /// <summary>The external memory (memory-augmented NSM), or null.</summary>
+    public NtmMemory? Memory => memory;
 
     /// <summary>
     /// Records routing, reads and slots of the passes that follow while set (see
@@ -187,7 +193,7 @@ public sealed partial class NsmLayer : nn.Module
             keys = zeros([batch, numHeads, 0, headDim], device: device);
             values = zeros([batch, numHeads, 0, headDim], device: device);
         }
-        return new NsmLayerState(slots, cells, keys, values, zeros([batch, 0, dim], device: device), WritePath().InitialHistory(batch, device), 0);
+        return new NsmLayerState(slots, cells, keys, values, zeros([batch, 0, dim], device: device), WritePath().InitialHistory(batch, device), 0, memory?.InitialState(batch));
     }
 
     /// <summary>
@@ -212,6 +218,8 @@ public sealed partial class NsmLayer : nn.Module
 
         var write = WritePath();
         var (slots, cells, partial, history) = (state.Slots, state.Cells, state.Partial, state.History);
+        var memoryState = CheckMemory(state);
+        var memoryRows = memoryState is null ? null : memory!.TokenRows(memoryState);   // (B, m + R, d) or null
         var context = manager.Context() with { Probe = Probe };
         Probe?.BeginCall(x.shape[0], lower is { } below && TakesLowerSlots && below.Slots.Count > 0 ? below.Slots[0].shape[1] : 0);
         var outputs = new List<Tensor>();
@@ -230,7 +238,7 @@ public sealed partial class NsmLayer : nn.Module
         {
             (Tensor, Tensor)? localPart = localOutGroups is null ? null
                 : (Rows(localOutGroups[g], grid.First(g), counts[g]), Rows(localLseGroups![g], grid.First(g), counts[g]));
-            var (rows, slotWeights, slotShare) = ReadRows(xGroups[g], hGroups[g], qGroups[g], localPart, slots, context);
+            var (rows, slotWeights, slotShare) = ReadRows(xGroups[g], hGroups[g], qGroups[g], localPart, slots, memoryRows, context);
             outputs.Add(rows);
             usage?.AddRead(slotWeights, slotShare);
             Probe?.AddRead(slotWeights, slotShare);
@@ -243,8 +251,14 @@ public sealed partial class NsmLayer : nn.Module
             }
             (Tensor, Tensor)? lowerChunk = lower is { } l ? (l.Slots[chunkSlots.Count], l.Active) : null;
             Tensor mass;
-            (slots, cells, mass) = write.WriteChunk(chunkRows, ChunkValid(valid, grid, g), 0, slots, cells, lowerChunk, context, history);
+            var chunkValid = ChunkValid(valid, grid, g);
+            (slots, cells, mass) = write.WriteChunk(chunkRows, chunkValid, 0, slots, cells, lowerChunk, context, history);
             usage?.AddWrite(mass);
+            if (memoryState is not null)
+            {
+                memoryState = memory!.Step(memoryState, slots, context.LogitBias, chunkValid?.any(1));
+                memoryRows = memory.TokenRows(memoryState);
+            }
             Probe?.AddSlots(slots);
             chunkSlots.Add(slots);
             history = write.NextHistory(history, chunkRows);
@@ -257,7 +271,7 @@ public sealed partial class NsmLayer : nn.Module
         if (localResult is { } r) (newKeys, newValues) = LocalAttention.Cache(r.Keys, r.Values, newPosition, partial.shape[1], window);
         var output = cat(outputs, 1);
         // Fresh handles: callers dispose the old state, and slots without a write this call are the old tensors.
-        var newState = new NsmLayerState(slots.alias(), cells?.alias(), newKeys, newValues, partial.clone(), history?.clone(), newPosition);
+        var newState = new NsmLayerState(slots.alias(), cells?.alias(), newKeys, newValues, partial.clone(), history?.clone(), newPosition, Fresh(memoryState));
         foreach (var (_, t) in newState.Named()) t.MoveToOuterDisposeScope();
         foreach (var t in chunkSlots) t.MoveToOuterDisposeScope();
         return (output.MoveToOuterDisposeScope(), newState, chunkSlots);
@@ -279,10 +293,11 @@ public sealed partial class NsmLayer : nn.Module
         Probe?.BeginCall(b, lower is { } below && TakesLowerSlots ? below.Slots.shape[1] : 0);
         var (slots, _, mass) = write.WriteChunk(x, valid, 0, initial, initialCells, lower, context, write.InitialHistory(b, x.device));
         Probe?.AddSlots(slots);
+        var memoryRows = memory?.TokenRows(memory.Step(memory.InitialState(b), slots, context.LogitBias, valid?.any(1)));
 
         var (h, q) = Queries(x);                                                  // (B, N, d), (B, h, N, hd)
         var localPart = local?.Bidirectional(h, q, valid, chunk, window);
-        var (output, slotWeights, slotShare) = ReadRows(x, h, q, localPart, slots, context);
+        var (output, slotWeights, slotShare) = ReadRows(x, h, q, localPart, slots, memoryRows, context);
         Probe?.AddRead(slotWeights, slotShare);
         if (training)
         {
@@ -305,15 +320,46 @@ public sealed partial class NsmLayer : nn.Module
     /// The read of rows x (B, n, d) and the two residual blocks after it: x + W_o·Read(h), then
     /// the FFN residual. h: Norm(x) (B, n, d); q: its queries (B, h, n, hd); local: the local
     /// attention of the rows, outputs (B, h, n, hd) and log-normalisers (B, h, n), or null;
-    /// slots: (B, s, d) the slots the rows read. Returns the new rows (B, n, d), the weights within
-    /// the slots (B, h, n, s) and the share of the read that went to the slots (B, h, n, 1).
+    /// slots: (B, s, d) the slots the rows read; memoryRows: (B, e, d) the memory's rows read with
+    /// them, or null. Returns the new rows (B, n, d), the weights within the slots (B, h, n, s; the
+    /// memory rows' weights left out) and the share of the read that went to the slots and the
+    /// memory (B, h, n, 1).
     /// </summary>
-    private (Tensor Output, Tensor SlotWeights, Tensor SlotShare) ReadRows(Tensor x, Tensor h, Tensor q, (Tensor, Tensor)? local, Tensor slots, SlotContext context)
+    private (Tensor Output, Tensor SlotWeights, Tensor SlotShare) ReadRows(Tensor x, Tensor h, Tensor q, (Tensor, Tensor)? local, Tensor slots, Tensor? memoryRows, SlotContext context)
     {
-        var (slotOut, slotLse, slotWeights) = state_read.Read(q, slots, context.LogitBias);
+        var (readSet, bias) = ReadSet(slots, memoryRows, context.LogitBias);
+        var (slotOut, slotLse, weights) = state_read.Read(q, readSet, bias);
         var (output, share) = Blocks(x, h, local, (slotOut, slotLse));
-        return (output, slotWeights, share);
+        return (output, SlotColumns(weights, slots.shape[^2]), share);
     }
+
+    /// <summary>
+    /// What the tokens read besides the window: the slots (..., s, d), followed by the memory's
+    /// rows (..., e, d) when there are any, and the logit bias (s + e): the slots' bias, 0 for the
+    /// memory rows.
+    /// </summary>
+    private static (Tensor Rows, Tensor Bias) ReadSet(Tensor slots, Tensor? memoryRows, Tensor slotBias)
+    {
+        if (memoryRows is null) return (slots, slotBias);
+        var extra = memoryRows.shape[^2];
+        return (cat([slots, memoryRows], -2), cat([slotBias, zeros(extra, slotBias.dtype, slotBias.device)], 0));
+    }
+
+    /// <summary>The first s columns (the slots') of read weights (..., s + e).</summary>
+    private static Tensor SlotColumns(Tensor weights, long s) => weights.shape[^1] == s ? weights : weights.narrow(-1, 0, s);
+
+    /// <summary>The state's memory, checked against this layer: null for a layer without memory; an error when one of the two lacks it.</summary>
+    private NtmMemoryState? CheckMemory(NsmLayerState state)
+    {
+        if ((memory is null) == (state.Memory is null)) return state.Memory;
+        throw new ArgumentException(memory is null
+            ? "the state holds an external memory but this layer has none (model.memory_rows = 0): it was made by another NSM variant"
+            : "the state holds no external memory but this layer has one (model.memory_rows > 0): it was made by another NSM variant");
+    }
+
+    /// <summary>New handles on a memory state's tensors (callers dispose the old state).</summary>
+    private static NtmMemoryState? Fresh(NtmMemoryState? state) =>
+        state is null ? null : new NtmMemoryState(state.Memory.alias(), state.WriteWeights.alias(), state.ReadWeights.alias());
 
     /// <summary>
     /// The two residual blocks of rows x (B, n, d) given their reads: x + W_o·Fuse(local, slots),

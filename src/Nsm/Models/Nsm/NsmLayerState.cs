@@ -16,9 +16,10 @@ namespace Nsm.Models.Nsm;
 /// <param name="History">(B, k-1, d): the layer outputs of the k-1 tokens before the current chunk
 /// (zeros before position 0), which the write convolution of kernel k needs; null without it.</param>
 /// <param name="Position">Tokens consumed so far.</param>
-public sealed record NsmLayerState(Tensor Slots, Tensor? Cells, Tensor? Keys, Tensor? Values, Tensor Partial, Tensor? History, long Position)
+/// <param name="Memory">The external memory and its heads' weightings (memory-augmented NSM), or null.</param>
+public sealed record NsmLayerState(Tensor Slots, Tensor? Cells, Tensor? Keys, Tensor? Values, Tensor Partial, Tensor? History, long Position, NtmMemoryState? Memory = null)
 {
-    /// <summary>Every tensor of the state, by short name (slots, cells, keys, values, partial, history); absent ones left out.</summary>
+    /// <summary>Every tensor of the state, by short name (slots, cells, keys, values, partial, history, then the memory's); absent ones left out.</summary>
     public IEnumerable<(string Name, Tensor Tensor)> Named()
     {
         yield return ("slots", Slots);
@@ -27,5 +28,7 @@ public sealed record NsmLayerState(Tensor Slots, Tensor? Cells, Tensor? Keys, Te
         if (Values is not null) yield return ("values", Values);
         yield return ("partial", Partial);
         if (History is not null) yield return ("history", History);
+        if (Memory is not null)
+            foreach (var named in Memory.Named()) yield return named;
     }
 }

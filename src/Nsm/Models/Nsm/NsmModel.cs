@@ -180,6 +180,9 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
     /// <summary>Bytes of the slot tensors (and LSTM cells) of a streaming state for a batch: the part pruning shrinks.</summary>
     public long SlotStateBytes(long batchSize) => nsmLayers.Sum(l => LayerSlotStateBytes(l, batchSize));
 
+    /// <summary>Bytes of the external memories (with their heads' weightings) of a streaming state for a batch; 0 without memory.</summary>
+    public long MemoryStateBytes(long batchSize) => nsmLayers.Sum(l => batchSize * (l.Memory?.StateBytes ?? 0));
+
     private long LayerSlotStateBytes(NsmLayer layer, long batchSize) =>
         batchSize * layer.Manager.Capacity * config.DModel * sizeof(float) * (layer.HasCells ? 2L : 1L);
 
@@ -236,6 +239,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
             stats[SlotStatisticKeys.ImportanceMin(i)] = importances[k].Importances.Min();
             stats[SlotStatisticKeys.WriteEntropy(i)] = layer.Probe?.MeanWriteEntropy ?? double.NaN;
             stats[SlotStatisticKeys.SlotStateBytes(i)] = LayerSlotStateBytes(layer, 1);
+            if (layer.Memory is { } memory) stats[SlotStatisticKeys.MemoryBytes(i)] = memory.StateBytes;
             layer.Probe?.Clear();
             layer.Probe = null;
         }
@@ -252,8 +256,8 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
     /// <summary>
     /// Largest size in bytes a streaming state reaches for a batch, at any context length:
     /// slots (and cells), local keys and values of at most w + c - 1 tokens, at most c - 1
-    /// open-chunk tokens and k - 1 write-convolution rows per NSM layer; the window's keys and
-    /// values per L layer. A stack with a T layer has no bound (InvalidOperationException).
+    /// open-chunk tokens and k - 1 write-convolution rows per NSM layer, and its external memory
+    /// with the heads' weightings (memory-augmented NSM); the window's keys and values per L layer. A stack with a T layer has no bound (InvalidOperationException).
     /// </summary>
     public long MaxStreamingStateBytes(long batchSize)
     {
@@ -261,7 +265,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
         var perToken = batchSize * config.DModel * (long)sizeof(float);
         var window = 2 * (config.Nsm.Window + config.Nsm.ChunkSize - 1) * perToken;
         var cache = config.Nsm.LocalAttention ? window : 0;
-        return SlotStateBytes(batchSize) + nsmLayers.Count * (cache + (config.Nsm.ChunkSize - 1 + config.Nsm.WriteConv - 1) * perToken)
+        return SlotStateBytes(batchSize) + MemoryStateBytes(batchSize) + nsmLayers.Count * (cache + (config.Nsm.ChunkSize - 1 + config.Nsm.WriteConv - 1) * perToken)
             + (layers.Count - nsmLayers.Count) * window;
     }
 
@@ -317,7 +321,13 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
         var expectedSlots = nsmLayer.Manager.Capacity;
         if (slots.shape[1] != expectedSlots)
             throw new ArgumentException($"state has {slots.shape[1]} slots in layer {layer}, the model {expectedSlots} (states made before Compact() cannot be reused)");
-        return new NsmLayerState(slots, Get("cells"), Get("keys"), Get("values"), partial, Get("history"), state.Position);
+        var memory = Get("memory") is { } m
+            ? new NtmMemoryState(m, Get("memory_write_weights") ?? throw new ArgumentException($"state has no 'layers.{layer}.memory_write_weights'"),
+                Get("memory_read_weights") ?? throw new ArgumentException($"state has no 'layers.{layer}.memory_read_weights'"))
+            : null;
+        if (nsmLayer.Memory is { } own && memory is not null && (memory.Memory.shape[1] != own.Rows || memory.Memory.shape[2] != own.Width))
+            throw new ArgumentException($"state has a memory of {memory.Memory.shape[1]} x {memory.Memory.shape[2]} in layer {layer}, the model {own.Rows} x {own.Width}");
+        return new NsmLayerState(slots, Get("cells"), Get("keys"), Get("values"), partial, Get("history"), state.Position, memory);
     }
 
     private static AttentionLayerState AttentionState(ModelState state, int layer)

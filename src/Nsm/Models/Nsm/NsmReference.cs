@@ -22,6 +22,7 @@ public static class NsmReference
     {
         if (!model.IsCausal) throw new ArgumentException("the reference covers the causal per-token model");
         if (model.IsHybrid) throw new ArgumentException("the reference covers stacks of NSM layers only (no model.layer_pattern with T or L)");
+        if (model.Layers.Any(l => l.Memory is not null)) throw new ArgumentException("the reference covers NSM layers without external memory (model.memory_rows = 0); the memory has its own reference in the tests");
         using var scope = NewDisposeScope();
         var x = model.Embed.forward(input);                                       // (B, N, d)
         List<Tensor>? lowerSlots = null;
