@@ -49,6 +49,30 @@ public sealed class AdaptiveCheckpointTests
     }
 
     [Fact]
+    public void SlotsCommandReportsWhatTheSavedSlotsCostAndChartsThem()
+    {
+        using var dir = TestConfigs.TempDir();
+        var (adaptive, fixedRun) = (dir.Sub("adaptive"), dir.Sub("fixed"));
+        Assert.Equal(0, CliHarness.Run(["train", "--preset", "copy-long-nsm", "--out", adaptive, .. Tiny, .. Adaptive]).Code);
+        Assert.Equal(0, CliHarness.Run(["train", "--preset", "copy-long-nsm", "--out", fixedRun, .. Tiny]).Code);
+        var chart = Path.Combine(dir.Path, "slots.png");
+        var result = CliHarness.Run("slots", "--checkpoint", adaptive, "--checkpoint", fixedRun, "--steps", "4", "--rounds", "2", "--chart", chart);
+        Assert.True(result.Code == 0, result.Error);
+        var rows = result.Output.Split('\n').Where(l => l.StartsWith('{')).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToList();
+        Assert.Equal(2, rows.Count);
+        foreach (var row in rows)
+        {
+            // Width 16, float32: 64 bytes per slot and layer.
+            var slots = row["slots"]!.AsObject().Sum(kv => kv.Value!.GetValue<long>());
+            Assert.Equal(slots * 16 * 4, row["slot_state_bytes"]!.GetValue<long>());
+            Assert.True(row["step_ms"]!.GetValue<double>() > 0);
+        }
+        Assert.Equal(16 * 16 * 4, rows[1]["slot_state_bytes"]!.GetValue<long>());   // 8 slots (capacity) in each of 2 layers
+        Assert.NotEqual(rows[0]["slot_state_bytes"]!.GetValue<long>(), rows[1]["slot_state_bytes"]!.GetValue<long>());
+        Assert.True(new FileInfo(chart).Length > 1000);
+    }
+
+    [Fact]
     public void CheckpointWithoutSlotsFileLoadsAtTheConfigsSlotCounts()
     {
         using var dir = TestConfigs.TempDir();
