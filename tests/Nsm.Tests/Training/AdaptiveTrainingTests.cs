@@ -117,13 +117,8 @@ public sealed class AdaptiveTrainingTests
         full.Run();
 
         var run = dir.Sub("resumed");
-        using var cancel = new CancellationTokenSource();
-        var interrupted = new Trainer(config, run);
         // Step 4 ends a log window and is a management point: the checkpoint holds resized slots and moments.
-        interrupted.StepCompleted += step => { if (step == 4) cancel.Cancel(); };
-        Assert.Null(interrupted.Run(cancel: cancel.Token));
-        var resumed = new Trainer(config, run);
-        resumed.Run(resume: true);
+        var resumed = ResumeRuns.InterruptAndResume(config, run, 4);
 
         Assert.Equal(full.LossHistory.Where(p => p.Step > 4), resumed.LossHistory);
         Assert.Equal(File.ReadAllText(Path.Combine(dir.Sub("full"), Checkpoint.SlotsFile)), File.ReadAllText(Path.Combine(run, Checkpoint.SlotsFile)));
