@@ -32,6 +32,7 @@ public static class CommandLine
             BenchCommand.Create(),
             ReportCommand.Create(),
             InspectCommand.Create(),
+            SlotsCommand.Create(),
         };
         root.HelpName = "nsm";
         root.Options.OfType<VersionOption>().Single().Action = new VersionAction();

@@ -17,8 +17,11 @@ public sealed record TrainerState(long Step, long TokensSeen, double TrainSecond
 /// <summary>
 /// A checkpoint folder: <c>config.json</c> (the resolved run config), <c>model.safetensors</c>
 /// (weights under PyTorch-style snake_case names), <c>optimizer.bin</c> (TorchSharp's AdamW
-/// state), <c>rng.safetensors</c> (torch's generator state) and <c>trainer_state.json</c>
-/// (step, tokens, time). Every file is written atomically; trainer_state.json is written last.
+/// state), <c>rng.safetensors</c> (torch's generator state), <c>trainer_state.json</c>
+/// (step, tokens, time) and, for models whose slot counts change (<see cref="IAdaptiveSlots"/>),
+/// <c>slots.json</c> (the slots each layer holds, so the model is rebuilt at that size before its
+/// weights load; a folder without it holds the slots the config gives). Every file is written
+/// atomically; trainer_state.json is written last.
 /// </summary>
 public static class Checkpoint
 {
@@ -27,12 +30,14 @@ public static class Checkpoint
     public const string OptimizerFile = "optimizer.bin";
     public const string RngFile = "rng.safetensors";
     public const string StateFile = "trainer_state.json";
+    public const string SlotsFile = "slots.json";
 
     public static void Save(string dir, RunConfig config, SequenceModel model, OptimizerHelper? optimizer, TrainerState state)
     {
         Directory.CreateDirectory(dir);
         AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), ConfigLoader.Serialize(config));
         SaveWeights(Path.Combine(dir, WeightsFile), model);
+        if (model is IAdaptiveSlots adaptive) SaveSlotCounts(dir, adaptive);
         if (optimizer is not null)
             AtomicFile.Write(Path.Combine(dir, OptimizerFile), tmp => optimizer.save_state_dict(tmp));
         using (var rng = torch.get_rng_state())
@@ -48,6 +53,43 @@ public static class Checkpoint
     public static void SaveWeights(string path, SequenceModel model)
     {
         SafeTensors.Save(path, model.state_dict(), new Dictionary<string, string> { ["format"] = "pt", ["library"] = "nsm" });
+    }
+
+    /// <summary>Writes slots.json: {"layers.&lt;i&gt;": slots} for every slot layer.</summary>
+    public static void SaveSlotCounts(string dir, IAdaptiveSlots model)
+    {
+        var json = new JsonObject();
+        foreach (var (layer, slots) in model.SlotCounts) json[$"layers.{layer}"] = slots;
+        AtomicFile.WriteAllText(Path.Combine(dir, SlotsFile), JsonSerializer.Serialize(json, ConfigLoader.WriteOptions));
+    }
+
+    /// <summary>
+    /// Gives a freshly built model the slot counts of the checkpoint in dir (slots.json), so its
+    /// weights, optimizer state and streaming states fit; nothing when the folder has no slots.json
+    /// (checkpoints written before it existed, and models without changing slot counts).
+    /// </summary>
+    public static void LoadSlotCounts(string dir, SequenceModel model)
+    {
+        var path = Path.Combine(dir, SlotsFile);
+        if (!File.Exists(path) || model is not IAdaptiveSlots adaptive) return;
+        List<(int, long)> counts;
+        try
+        {
+            counts = JsonNode.Parse(File.ReadAllText(path))!.AsObject()
+                .Select(kv => (int.Parse(kv.Key.StartsWith("layers.", StringComparison.Ordinal) ? kv.Key[7..] : throw new FormatException(kv.Key)), kv.Value!.GetValue<long>())).ToList();
+        }
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or OverflowException)
+        {
+            throw new InvalidDataException($"{path} is corrupt");
+        }
+        try
+        {
+            adaptive.SetSlotCounts(counts);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path} does not fit the model: {e.Message}");
+        }
     }
 
     /// <summary>Copies weights from a safetensors file into a model; names and shapes must match exactly.</summary>
@@ -125,6 +167,7 @@ public static class Checkpoint
         var config = LoadConfig(dir, overrides);
         var task = TaskRegistry.Create(config.Task, config.Train.Seed);
         var model = ModelRegistry.Create(config.Model, task.Spec);
+        LoadSlotCounts(dir, model);
         LoadWeights(Path.Combine(dir, WeightsFile), model);
         return (config, task, model);
     }

@@ -152,7 +152,11 @@ public sealed record NsmOptions : IOptionsSection
     [JsonPropertyName("usage_decay"), ConfigRange(0, 0.999999)]
     public double UsageDecay { get; init; } = 0.99;
 
-    /// <summary>StateManager: run pruning and allocation every this many training forward passes (0 = only when called). Default 0.</summary>
+    /// <summary>
+    /// StateManager: run pruning and allocation every this many training steps (0 = only when called).
+    /// When on, the trainer holds only the active slots physically: pruned slots are removed from the
+    /// tensors, allocated ones appended (up to max_states), and the optimizer state follows. Default 0.
+    /// </summary>
     [JsonPropertyName("manage_states_every"), ConfigRange(0, 1e9)]
     public int ManageStatesEvery { get; init; }
 

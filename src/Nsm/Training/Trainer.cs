@@ -64,11 +64,17 @@ public sealed class Trainer
         var task = TaskRegistry.Create(config.Task, train.Seed);
         var model = ModelRegistry.Create(config.Model, task.Spec);
         model.to(device);
-        var optimizer = CreateOptimizer(model, train);
-        var schedule = new LearningRateSchedule(train.Lr, train.WarmupSteps, train.Steps, train.MinLrRatio);
 
         // Nothing in the run folder is read or written before its lock is held.
         using var folderLock = RunFolderLock.Acquire(runDir, create: !resume);
+        // Slots that change in training are held physically: the optimizer is made for the slots
+        // the model holds (the checkpoint's on resume; only the initially active ones otherwise).
+        var adaptive = model is IAdaptiveSlots { ManageSlotsEvery: > 0 } a ? a : null;
+        if (resume) Checkpoint.LoadSlotCounts(runDir, model);
+        else adaptive?.Compact();
+        var optimizer = CreateOptimizer(model, train);
+        var schedule = new LearningRateSchedule(train.Lr, train.WarmupSteps, train.Steps, train.MinLrRatio);
+
         var state = new TrainerState(0, 0, 0);
         if (resume)
         {
@@ -136,6 +142,8 @@ public sealed class Trainer
                 windowTokens += batchTokens;
             }
             step++;
+            // Between steps, so no autograd graph holds the old shapes: pruned slots leave the tensors, new ones join.
+            if (adaptive is not null && step % adaptive.ManageSlotsEvery == 0) OptimizerSlots.Remap(optimizer, adaptive.ManageSlots());
             StepCompleted?.Invoke(step);
             windowSteps++;
             if (double.IsFinite(lastLoss))
@@ -181,6 +189,8 @@ public sealed class Trainer
 
         var trainSeconds = previousSeconds + trainTime.Elapsed.TotalSeconds;
         trainTime.Stop();
+        // The saved model holds its active slots only, and slots.json says how many.
+        if (adaptive is not null) OptimizerSlots.Remap(optimizer, adaptive.Compact());
         var final = RecordEval(model, task, device, step, metrics, progress);
         Checkpoint.Save(runDir, config, model, optimizer, new TrainerState(step, tokens, trainSeconds));
 

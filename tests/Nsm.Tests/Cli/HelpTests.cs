@@ -26,7 +26,7 @@ public sealed class HelpTests
 
     [Fact]
     public void TheTreeHoldsEveryCommandOfTheFirstVersion() =>
-        Assert.Equal(["", "bench", "config", "config presets", "config show", "config validate", "eval", "generate", "inspect", "report", "scale", "stream", "train"],
+        Assert.Equal(["", "bench", "config", "config presets", "config show", "config validate", "eval", "generate", "inspect", "report", "scale", "slots", "stream", "train"],
             CommandPaths().Order(StringComparer.Ordinal));
 
     [Theory]

@@ -35,14 +35,7 @@ public sealed class TrainingTests
         full.Run();
 
         var run = dir.Sub("resumed");
-        using var cancel = new CancellationTokenSource();
-        var interrupted = new Trainer(config, run);
-        interrupted.StepCompleted += step => { if (step == 4) cancel.Cancel(); };
-        Assert.Null(interrupted.Run(cancel: cancel.Token));
-        Assert.Equal(4, Checkpoint.LoadState(run).Step);
-
-        var resumed = new Trainer(config, run);
-        resumed.Run(resume: true);
+        var resumed = ResumeRuns.InterruptAndResume(config, run, 4);
 
         Assert.Equal(full.LossHistory.Where(p => p.Step > 4), resumed.LossHistory);
         Assert.Equal(LoggedLosses(dir.Sub("full")), LoggedLosses(run));

@@ -389,10 +389,17 @@ public sealed partial class NsmLayer : nn.Module
     /// <summary>Dropout on a residual branch; skipped (no op at all) when the rate is 0 or in eval mode.</summary>
     private Tensor Dropout(Tensor x) => dropoutRate > 0 && training ? dropout.forward(x) : x;
 
-    /// <summary>Physically removes inactive slots (see <see cref="StateManager.Compact"/>). States made before are invalid afterwards.</summary>
-    public void Compact()
-    {
-        using var keep = manager.Compact();
-        writer.Compact(keep);
-    }
+    /// <summary>
+    /// Rebuilds this layer's slots as source (s_new): old slot source[j], or a new active slot for
+    /// -1 (see <see cref="StateManager.Resize"/>). States made before are invalid afterwards; the
+    /// returned remaps say how every per-slot parameter's rows moved (for the optimizer).
+    /// </summary>
+    public IReadOnlyList<SlotRemap> Resize(long[] source) => [.. manager.Resize(source), .. writer.Resize(source)];
+
+    /// <summary>Physically removes inactive slots, so reading, writing and communicating run over the active ones only.</summary>
+    public IReadOnlyList<SlotRemap> Compact() => Resize(manager.ActiveRows());
+
+    /// <summary>Appends count new active slots after the ones held.</summary>
+    public IReadOnlyList<SlotRemap> Grow(int count) =>
+        Resize([.. Enumerable.Range(0, (int)manager.Capacity).Select(i => (long)i), .. Enumerable.Repeat(-1L, count)]);
 }

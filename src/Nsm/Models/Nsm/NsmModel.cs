@@ -17,7 +17,7 @@ namespace Nsm.Models.Nsm;
 /// Streams with a state whose size does not grow with the context (slots, the last w keys and
 /// values, the open chunk's tokens).
 /// </summary>
-public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
+public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics, IAdaptiveSlots
 {
     /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
     public const string FlopFormula = NsmFlops.Formula;
@@ -30,7 +30,6 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
     private readonly OutputHead head;
     private readonly SlotPooling? slot_pool;
     private readonly ModelConfig config;
-    private long trainingPasses;
 
     public NsmModel(ModelConfig config, TaskSpec spec) : base(nameof(NsmModel), spec, config.DModel)
     {
@@ -129,18 +128,27 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
                 result = head.Classify(cat([pooledTokens, pooledSlots], -1));
             }
         }
-        if (training && config.Nsm.ManageStatesEvery > 0 && ++trainingPasses % config.Nsm.ManageStatesEvery == 0)
-            ManageStates();
         return result.MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// Token-side weights run for every token, slot-side weights for s slots once per chunk (see
     /// <see cref="NsmFlops"/>); mixing: local attention, slot read and write, slot communication.
-    /// Counts the slot capacity the config gives, max(num_states, max_states).
+    /// Counts the slots each layer holds now (the config's capacity until slots are resized).
     /// </summary>
-    public override FlopEstimate EstimateFlops(long seqLen) => new(
-        DenseFlops(name => NsmFlops.WeightMultiplier(config, Spec, seqLen, name)), NsmFlops.Mixing(config, Spec, seqLen), FlopFormula);
+    public override FlopEstimate EstimateFlops(long seqLen)
+    {
+        var slots = SlotsByLayer();
+        return new(DenseFlops(name => NsmFlops.WeightMultiplier(config, Spec, seqLen, name, slots)), NsmFlops.Mixing(config, Spec, seqLen, slots), FlopFormula);
+    }
+
+    /// <summary>Slots held per stack index (0 for attention layers).</summary>
+    private double[] SlotsByLayer()
+    {
+        var slots = new double[layers.Count];
+        for (var k = 0; k < nsmLayers.Count; k++) slots[nsmIndices[k]] = nsmLayers[k].Manager.Capacity;
+        return slots;
+    }
 
     /// <summary>Importance L1 penalty: importance_l1 · sum over layers of the mean sigmoid(theta) of active slots; null when off.</summary>
     public override Tensor? AuxiliaryLoss()
@@ -152,30 +160,64 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics
     }
 
     /// <summary>
-    /// One StateManager pass over every layer: prune slots below prune_threshold, then allocate
-    /// one slot where the active ones are saturated (allocate_threshold). Returns the slots pruned
-    /// and allocated in total.
+    /// One StateManager pass over every layer, between optimizer steps: prune slots below
+    /// prune_threshold and remove every inactive slot (so they stop costing compute), then append
+    /// one new slot where the active ones are saturated (allocate_threshold), up to the capacity
+    /// the config gives (max_states). Returns the slots pruned and allocated in total and how the
+    /// per-slot parameters' rows moved, in order (the optimizer's moments must move the same way).
     /// </summary>
-    public (int Pruned, int Allocated) ManageStates()
+    public SlotChange ManageStates()
     {
         int pruned = 0, allocated = 0;
+        var remaps = new List<SlotRemap>();
         foreach (var layer in nsmLayers)
         {
-            if (config.Nsm.PruneThreshold > 0) pruned += layer.Manager.Prune(config.Nsm.PruneThreshold);
-            if (config.Nsm.AllocateThreshold > 0 && layer.Manager.Allocate(config.Nsm.AllocateThreshold)) allocated++;
+            var manager = layer.Manager;
+            if (config.Nsm.PruneThreshold > 0) pruned += manager.Prune(config.Nsm.PruneThreshold);
+            if (manager.NumActive < manager.Capacity) remaps.AddRange(layer.Compact());
+            if (config.Nsm.AllocateThreshold > 0 && manager.Capacity < config.Nsm.Capacity && manager.Saturated(config.Nsm.AllocateThreshold))
+            {
+                remaps.AddRange(layer.Grow(1));
+                allocated++;
+            }
         }
-        return (pruned, allocated);
+        return new SlotChange(pruned, allocated, remaps);
+    }
+
+    IReadOnlyList<SlotRemap> IAdaptiveSlots.ManageSlots() => ManageStates().Remaps;
+
+    /// <summary>Training steps between StateManager passes (model.manage_states_every; 0 = none).</summary>
+    public int ManageSlotsEvery => config.Nsm.ManageStatesEvery;
+
+    /// <summary>Slots each NSM layer holds now, by stack index.</summary>
+    public IReadOnlyList<(int Layer, long Slots)> SlotCounts => nsmLayers.Select((l, k) => (nsmIndices[k], l.Manager.Capacity)).ToList();
+
+    /// <summary>
+    /// Makes each listed NSM layer hold its first Slots slots, all active (to load a checkpoint
+    /// saved with those counts); ArgumentException for an unknown layer or more slots than the
+    /// config's capacity.
+    /// </summary>
+    public void SetSlotCounts(IReadOnlyList<(int Layer, long Slots)> counts)
+    {
+        foreach (var (index, slots) in counts)
+        {
+            var k = nsmIndices.IndexOf(index);
+            if (k < 0) throw new ArgumentException($"layer {index} is not an NSM layer of this model");
+            var layer = nsmLayers[k];
+            if (slots < 1 || slots > config.Nsm.Capacity)
+                throw new ArgumentException($"layer {index} cannot hold {slots} slots: 'model.max_states' allows 1..{config.Nsm.Capacity}");
+            var source = Enumerable.Range(0, (int)slots).Select(i => i < layer.Manager.Capacity ? (long)i : -1L).ToArray();
+            layer.Resize(source);
+            layer.Manager.ActivateAll();
+        }
     }
 
     /// <summary>
     /// Physically removes inactive slots from every layer, so reading, writing and communicating
-    /// cost less and states are smaller. Streaming states made before are invalid afterwards, and
-    /// so is optimizer state (compaction is meant for inference).
+    /// cost less and states are smaller. Streaming states made before are invalid afterwards; the
+    /// returned remaps say how the per-slot parameters' rows moved (for an optimizer's state).
     /// </summary>
-    public void Compact()
-    {
-        foreach (var layer in nsmLayers) layer.Compact();
-    }
+    public IReadOnlyList<SlotRemap> Compact() => nsmLayers.SelectMany(l => l.Compact()).ToList();
 
     /// <summary>Bytes of the slot tensors (and LSTM cells) of a streaming state for a batch: the part pruning shrinks.</summary>
     public long SlotStateBytes(long batchSize) => nsmLayers.Sum(l => LayerSlotStateBytes(l, batchSize));

@@ -61,7 +61,5 @@ public sealed class SlotRouter : StateWriter
     }
 
     /// <summary>No per-slot parameters: slots are addressed by their content.</summary>
-    public override void Compact(Tensor keep)
-    {
-    }
+    public override IReadOnlyList<SlotRemap> Resize(long[] source) => [];
 }

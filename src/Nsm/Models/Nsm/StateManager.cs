@@ -13,8 +13,8 @@ namespace Nsm.Models.Nsm;
 /// the read and write logits of slot j and sigmoid(theta_j) multiplies its write mass — so it
 /// gets gradients, and an L1 penalty can push unneeded slots down. Pruning deactivates slots
 /// whose importance falls below a threshold; allocation activates a free slot when the active
-/// ones are saturated; <see cref="Compact"/> physically removes inactive slots so that
-/// inference with fewer slots costs less.
+/// ones are saturated; <see cref="Resize"/> rebuilds the tensors with other slots (inactive ones
+/// removed, new ones appended), so that a model with fewer slots really computes less.
 /// </summary>
 public sealed class StateManager : nn.Module
 {
@@ -111,19 +111,28 @@ public sealed class StateManager : nn.Module
     }
 
     /// <summary>
-    /// Activates the first inactive slot when the mean write-usage EMA of the active slots
-    /// exceeds threshold; the new slot starts at the initial importance with fresh statistics.
-    /// Returns whether a slot was activated.
+    /// Whether the active slots are saturated: the mean write-usage EMA over them exceeds threshold.
+    /// </summary>
+    public bool Saturated(double threshold)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var mask = active.to(ScalarType.Float32);
+        var saturation = (write_usage * mask).sum().item<float>() / Math.Max(1, mask.sum().item<float>());
+        return saturation > threshold;
+    }
+
+    /// <summary>
+    /// Activates the first inactive slot when the active ones are saturated (<see cref="Saturated"/>);
+    /// the new slot starts at the initial importance with fresh statistics. Returns whether a slot
+    /// was activated.
     /// </summary>
     public bool Allocate(double threshold)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var free = active.logical_not().nonzero();
-        if (free.shape[0] == 0) return false;
-        var mask = active.to(ScalarType.Float32);
-        var saturation = (write_usage * mask).sum().item<float>() / Math.Max(1, mask.sum().item<float>());
-        if (saturation <= threshold) return false;
+        if (free.shape[0] == 0 || !Saturated(threshold)) return false;
         var slot = free[0, 0].item<long>();
         active[slot] = tensor(true);
         importance[slot] = tensor((float)importanceInit);
@@ -132,31 +141,59 @@ public sealed class StateManager : nn.Module
         return true;
     }
 
-    /// <summary>
-    /// Removes inactive slots from every tensor this manager owns and returns the indices (s')
-    /// of the slots kept, in order, so the owning layer can slice its other per-slot tensors.
-    /// Parameters change shape in place: optimizer state for them is invalid afterwards
-    /// (compaction is meant for inference).
-    /// </summary>
-    public Tensor Compact()
+    /// <summary>Marks every slot held active.</summary>
+    public void ActivateAll()
     {
         using var noGrad = no_grad();
-        var keep = active.nonzero().squeeze(1);
-        Slice(state_init, keep);
-        Slice(importance, keep);
-        Slice(active, keep);
-        Slice(write_usage, keep);
-        Slice(read_usage, keep);
-        return keep;
+        active.fill_(true);
     }
 
-    /// <summary>Keeps rows keep (s') of a per-slot tensor along dimension dim, in place.</summary>
-    internal static void Slice(Tensor target, Tensor keep, long dim = 0)
+    /// <summary>Indices of the active slots, in order.</summary>
+    public long[] ActiveRows()
+    {
+        using var scope = NewDisposeScope();
+        return active.nonzero().squeeze(1).cpu().data<long>().ToArray();
+    }
+
+    /// <summary>
+    /// Rebuilds every tensor this manager owns with the slots source (s_new): slot j of the
+    /// result is old slot source[j], or a new active slot for -1 (a fresh initial state like the
+    /// constructor's, the initial importance, zero usage). Parameters change shape in place, so
+    /// the optimizer must move its state for them with the returned remaps.
+    /// </summary>
+    public IReadOnlyList<SlotRemap> Resize(long[] source)
     {
         using var noGrad = no_grad();
-        // set_ shares kept's storage, so disposing the kept handle leaves the data alive.
-        using var kept = target.index_select(dim, keep).contiguous();
-        target.set_(kept);
+        using var scope = NewDisposeScope();
+        var fresh = source.Count(i => i < 0);
+        Replace(state_init, source, fresh > 0 ? randn(fresh, state_init.shape[1], device: state_init.device) * 0.02 : null);
+        Replace(importance, source, fresh > 0 ? full(fresh, importanceInit, device: importance.device) : null);
+        Replace(active, source, fresh > 0 ? ones(fresh, ScalarType.Bool, active.device) : null);
+        Replace(write_usage, source, null);
+        Replace(read_usage, source, null);
+        return [new SlotRemap(state_init, 1, source), new SlotRemap(importance, 1, source)];
+    }
+
+    /// <summary>
+    /// Sets target (s_old x groups of rows along dimension 0) to its rows source, new rows (-1)
+    /// taken in order from fresh (zero when null), in place; a parameter loses its gradient.
+    /// </summary>
+    internal static void Replace(Tensor target, long[] source, Tensor? fresh, long groups = 1)
+    {
+        using var noGrad = no_grad();
+        var rows = SlotRemap.Rows(target, groups, source);
+        if (fresh is not null)
+        {
+            // fresh: (groups x new slots, ...), filled into the -1 positions of every group.
+            var perGroup = source.LongLength;
+            var newRows = source.Select((s, j) => (s, j)).Where(x => x.s < 0).Select(x => (long)x.j).ToArray();
+            var grouped = rows.view([groups, perGroup, .. rows.shape[1..]]);
+            using var at = tensor(newRows, device: rows.device);
+            grouped.index_copy_(1, at, fresh.to(rows.dtype).view([groups, newRows.LongLength, .. rows.shape[1..]]));
+        }
+        // set_ shares rows's storage, so disposing the rows handle leaves the data alive.
+        target.set_(rows);
+        rows.Dispose();
         if (target is Parameter p) p.grad = null;
     }
 }

@@ -33,8 +33,11 @@ public abstract class StateWriter : nn.Module
     /// </summary>
     public abstract (Tensor Candidate, Tensor Mass) Write(Tensor inputs, Tensor? valid, Tensor slots, SlotContext context);
 
-    /// <summary>Keeps only the slots keep (s') in any per-slot parameter (after <see cref="StateManager.Compact"/>).</summary>
-    public abstract void Compact(Tensor keep);
+    /// <summary>
+    /// Rebuilds any per-slot parameter with the slots source (s_new): old slot source[j], or a new
+    /// slot for -1 (see <see cref="StateManager.Resize"/>). Returns how the parameters' rows moved.
+    /// </summary>
+    public abstract IReadOnlyList<SlotRemap> Resize(long[] source);
 
     /// <summary>Per-head masses (B, heads, s) to per-channel masses (B, s, d).</summary>
     protected static Tensor PerChannel(Tensor mass, long dim)

@@ -79,14 +79,16 @@ public sealed class TokenRouter : StateWriter
         return (MergeHeads(candidate).MoveToOuterDisposeScope(), PerChannel(mass, dim).MoveToOuterDisposeScope());
     }
 
-    public override void Compact(Tensor keep)
+    /// <summary>The routing weight holds one row block per head: (heads·s, d) seen as heads groups of s rows; a new slot's rows start like nn.Linear's, U(-1/sqrt(d), 1/sqrt(d)).</summary>
+    public override IReadOnlyList<SlotRemap> Resize(long[] source)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var weight = route_proj.weight!;
-        var kept = weight.view(heads, slots, dim).index_select(1, keep).reshape(-1, dim).contiguous();  // (heads*s', d)
-        weight.set_(kept);  // storage is shared, so disposing kept with the scope is safe
-        weight.grad = null;
-        slots = keep.shape[0];
+        var fresh = source.Count(i => i < 0);
+        var bound = 1 / Math.Sqrt(dim);
+        StateManager.Replace(weight, source, fresh > 0 ? (rand(heads * fresh, dim, device: weight.device) * 2 - 1) * bound : null, heads);
+        slots = source.LongLength;
+        return [new SlotRemap(weight, heads, source)];
     }
 }

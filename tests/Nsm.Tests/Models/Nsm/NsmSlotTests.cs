@@ -94,17 +94,22 @@ public sealed class NsmSlotTests
     }
 
     [Fact]
-    public void ManagementRunsDuringTrainingWhenConfigured()
+    public void ForwardPassesNeverChangeTheSlots()
     {
-        using var model = NsmTestModels.Create("model.prune_threshold=0.5", "model.manage_states_every=2");
+        // Management moved between optimizer steps (the Trainer calls ManageStates): a forward pass
+        // that pruned would leave its autograd graph with the old shapes.
+        using var model = NsmTestModels.Create("model.prune_threshold=0.5", "model.manage_states_every=1");
         model.train();
         using (no_grad())
             foreach (var layer in model.Layers) layer.Manager.Importance[5] = tensor(-4f);
         using var scope = NewDisposeScope();
         var tokens = randint(0, NsmTestModels.Vocab, [1, 16]);
         model.forward(tokens, null);
-        Assert.Equal([8L, 8L], model.NumActiveStates);
         model.forward(tokens, null);
+        Assert.Equal([8L, 8L], model.NumActiveStates);
+        var change = model.ManageStates();
+        Assert.Equal(2, change.Pruned);
         Assert.Equal([7L, 7L], model.NumActiveStates);
+        Assert.All(model.Layers, l => Assert.Equal(7, l.Manager.Capacity));
     }
 }
