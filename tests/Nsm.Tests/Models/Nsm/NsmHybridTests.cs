@@ -27,12 +27,7 @@ public sealed class NsmHybridTests
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         foreach (var length in new[] { 63, 100 })
-        {
-            var tokens = randint(0, NsmTestModels.Vocab, [2, length]);
-            var whole = model.forward(tokens, null);
-            TensorAssert.Close(whole, NsmStreamingTests.Stream(model, tokens, [5, 8, 1, 13, 3, 16, 17]), atol: 1e-5, what: $"one call vs pieces at {length}");
-            TensorAssert.Close(whole, NsmStreamingTests.Stream(model, tokens, [1]), atol: 1e-5, what: $"one call vs token by token at {length}");
-        }
+            StreamingContract.OneCallEqualsPiecesEqualsTokenByToken(model, randint(0, NsmTestModels.Vocab, [2, length]), variant);
     }
 
     [Theory]
