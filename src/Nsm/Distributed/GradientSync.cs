@@ -25,16 +25,26 @@ public static class GradientSync
     /// the same on every rank. A rank's loss is the mean over its <paramref name="count"/> scored
     /// targets, so the global mean's gradient is sum_r count_r grad_r / sum_r count_r. One buffer
     /// holds count_r grad_r, count_r loss_r and count_r (Horovod's tensor fusion: one allreduce).
-    /// Parameters without a gradient on this rank contribute zeros.
+    /// Parameters without a gradient on this rank contribute zeros. The same allreduce averages
+    /// <paramref name="statistics"/> (float32 buffers that the forward pass updates from its rows,
+    /// such as the NSM's slot-usage EMAs), which ranks with equal row counts turn into the
+    /// statistics of the global batch for any update linear in the batch mean.
     /// Returns the global mean loss (NaN if any rank's was not finite).
     /// </summary>
-    public static double AllReduce(Communicator comm, IReadOnlyList<Parameter> parameters, double loss, long count)
+    public static double AllReduce(Communicator comm, IReadOnlyList<Parameter> parameters, IReadOnlyList<Tensor> statistics, double loss, long count)
     {
         if (comm.Size == 1) return loss;
         using var scope = NewDisposeScope();
         var sizes = parameters.Select(p => p.numel()).ToArray();
         var total = sizes.Sum();
-        var buffer = new float[total + 2];
+        var statisticsSize = statistics.Sum(t => t.numel());
+        var buffer = new float[total + 2 + statisticsSize];
+        var statisticsAt = total + 2;
+        if (statisticsSize > 0)
+        {
+            var values = cat(statistics.Select(t => t.detach().reshape(-1).cpu()).ToList()).data<float>().ToArray();
+            Array.Copy(values, 0, buffer, statisticsAt, values.Length);
+        }
         long offset = 0;
         for (var i = 0; i < parameters.Count; i++)
         {
@@ -51,6 +61,12 @@ public static class GradientSync
         var globalCount = buffer[total + 1];
         for (var i = 0; i < total; i++) buffer[i] /= globalCount;
         CopyIntoGradients(buffer, parameters);
+        if (statisticsSize > 0)
+        {
+            var mean = buffer.AsSpan((int)statisticsAt).ToArray();
+            for (var i = 0; i < mean.Length; i++) mean[i] /= comm.Size;
+            CopyInto(mean, statistics);
+        }
         return buffer[total] / globalCount;
     }
 

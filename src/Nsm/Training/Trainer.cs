@@ -106,6 +106,7 @@ public sealed class Trainer
         var parameters = model.parameters().ToList();
         // Every rank starts from rank 0's weights (they already agree when seeded alike; DDP does the same).
         GradientSync.BroadcastParameters(comm, parameters);
+        var statistics = model.buffers().Where(b => b.dtype == ScalarType.Float32).ToList();
         var globalBatch = (long)comm.Size * train.BatchSize;
         var ranks = comm.Size > 1 ? $" on each of {comm.Size} MPI ranks (global batch {globalBatch})" : "";
         progress.Line($"model {config.Model.Kind}: {model.ParameterCount():N0} parameters; task {task.Name}; {train.Steps} steps on {device.type} with {torch.get_num_threads()} threads{ranks}");
@@ -147,7 +148,7 @@ public sealed class Trainer
                 {
                     // Every rank joins the allreduce; a non-finite loss on any rank makes the global one NaN, so all skip alike.
                     if (finite) total.backward();
-                    lastLoss = GradientSync.AllReduce(comm, parameters, finite ? lastLoss : double.NaN, scored);
+                    lastLoss = GradientSync.AllReduce(comm, parameters, statistics, finite ? lastLoss : double.NaN, scored);
                     finite = double.IsFinite(lastLoss);
                 }
                 if (finite)
