@@ -93,7 +93,7 @@ public sealed class Trainer
             Checkpoint.LoadRng(runDir);
             state = Checkpoint.LoadState(runDir);
             if (state.WorldSize != comm.Size)
-                throw new ConfigException($"{runDir} was trained with {state.WorldSize} MPI ranks; resume it with the same number (mpirun -np {state.WorldSize}), not {comm.Size}");
+                throw new ConfigException($"{runDir} was trained with world_size {state.WorldSize} (MPI ranks); resume it with the same number (mpirun -np {state.WorldSize}), not {comm.Size}");
         }
         if (comm.IsRoot)
         {
