@@ -2,6 +2,7 @@ using System.CommandLine;
 using Nsm.Checkpoints;
 using Nsm.Inspection;
 using Nsm.Config;
+using Nsm.Distributed;
 using Nsm.Training;
 
 namespace Nsm.Cli.Commands;
@@ -50,16 +51,26 @@ public static class TrainCommand
         };
         Console.CancelKeyPress += onCancel;
         RunSummary? summary;
+        // Under mpirun this process is one rank of a data-parallel job (docs/distributed.md); otherwise no MPI is loaded.
+        using var comm = Communicator.FromEnvironment();
         try
         {
-            summary = new Trainer(config, runDir, parse.Output()).Run(resume is not null, cancel.Token);
+            summary = new Trainer(config, runDir, parse.Output(), comm).Run(resume is not null, cancel.Token);
+        }
+        catch (Exception e) when (comm.Size > 1)
+        {
+            // One rank failing ends all of them (MPI_Abort), rather than leaving the others waiting in a collective.
+            parse.ErrorOutput().WriteLine($"nsm: rank {comm.Rank} of {comm.Size} failed: {e.Message}");
+            parse.ErrorOutput().Flush();
+            comm.Abort(1);
+            throw;
         }
         finally
         {
             Console.CancelKeyPress -= onCancel;
         }
         if (summary is null) return 130;
-        WriteNextSteps(parse.Output(), runDir, summary);
+        if (comm.IsRoot) WriteNextSteps(parse.Output(), runDir, summary);
         return 0;
     }
 

@@ -12,7 +12,11 @@ using Nsm.Tasks;
 namespace Nsm.Checkpoints;
 
 /// <summary>Progress of a run, saved beside the weights so training can resume exactly.</summary>
-public sealed record TrainerState(long Step, long TokensSeen, double TrainSeconds);
+public sealed record TrainerState(long Step, long TokensSeen, double TrainSeconds)
+{
+    /// <summary>The number of data-parallel ranks that trained it (trainer_state.json's world_size; absent in older checkpoints = 1).</summary>
+    public int WorldSize { get; init; } = 1;
+}
 
 /// <summary>
 /// A checkpoint folder: <c>config.json</c> (the resolved run config), <c>model.safetensors</c>
@@ -47,6 +51,7 @@ public static class Checkpoint
             ["step"] = state.Step,
             ["tokens_seen"] = state.TokensSeen,
             ["train_seconds"] = state.TrainSeconds,
+            ["world_size"] = state.WorldSize,
         }, ConfigLoader.WriteOptions));
     }
 
@@ -132,7 +137,10 @@ public static class Checkpoint
         try
         {
             var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-            return new TrainerState(json["step"]!.GetValue<long>(), json["tokens_seen"]!.GetValue<long>(), json["train_seconds"]!.GetValue<double>());
+            return new TrainerState(json["step"]!.GetValue<long>(), json["tokens_seen"]!.GetValue<long>(), json["train_seconds"]!.GetValue<double>())
+            {
+                WorldSize = json["world_size"]?.GetValue<int>() ?? 1,
+            };
         }
         catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException)
         {

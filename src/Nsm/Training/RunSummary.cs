@@ -33,4 +33,12 @@ public sealed record RunSummary(
     /// <summary>Per-layer slot statistics at the end of training (the keys of <see cref="Nsm.Models.SlotStatisticKeys"/>), for models with slots.</summary>
     [JsonPropertyName("slot_statistics"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, double>? SlotStatistics { get; init; }
+
+    /// <summary>The number of data-parallel ranks (1 without mpirun).</summary>
+    [JsonPropertyName("world_size")]
+    public int WorldSize { get; init; } = 1;
+
+    /// <summary>Sequences per optimizer step over all ranks: world_size x train.batch_size.</summary>
+    [JsonPropertyName("global_batch")]
+    public long GlobalBatch { get; init; }
 }

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 using Nsm.Checkpoints;
 using Nsm.Config;
 using Nsm.Core;
+using Nsm.Distributed;
 using Nsm.Models;
 using Nsm.Registry;
 using Nsm.Tasks;
@@ -30,15 +31,22 @@ public sealed class Trainer
     private readonly RunConfig config;
     private readonly string runDir;
     private readonly TextWriter output;
+    private readonly Communicator comm;
 
     /// <param name="config">The resolved run config.</param>
     /// <param name="runDir">Folder for config, checkpoint, metrics and summary.</param>
     /// <param name="output">Where progress lines go (Console.Out for the CLI).</param>
-    public Trainer(RunConfig config, string runDir, TextWriter? output = null)
+    /// <param name="comm">
+    /// The data-parallel ranks (docs/distributed.md); null = one process. Each rank trains on
+    /// train.batch_size rows of the batch one process would draw with world_size x that;
+    /// rank 0 alone prints and writes the run folder.
+    /// </param>
+    public Trainer(RunConfig config, string runDir, TextWriter? output = null, Communicator? comm = null)
     {
         this.config = config;
         this.runDir = runDir;
-        this.output = output ?? TextWriter.Null;
+        this.comm = comm ?? Communicator.Single;
+        this.output = this.comm.IsRoot ? output ?? TextWriter.Null : TextWriter.Null;
     }
 
     /// <summary>Loss of every logged step, in order (for tests and plots).</summary>
@@ -65,8 +73,10 @@ public sealed class Trainer
         var model = ModelRegistry.Create(config.Model, task.Spec);
         model.to(device);
 
-        // Nothing in the run folder is read or written before its lock is held.
-        using var folderLock = RunFolderLock.Acquire(runDir, create: !resume);
+        if (comm.Size > 1 && model is IAdaptiveSlots { ManageSlotsEvery: > 0 })
+            throw new ConfigException($"model.manage_slots_every > 0 (slots that change in training) is not supported with {comm.Size} MPI ranks; train it in one process");
+        // Nothing in the run folder is read or written before its lock is held (by rank 0; the others only read it on resume).
+        using var folderLock = comm.IsRoot ? RunFolderLock.Acquire(runDir, create: !resume) : null;
         // Slots that change in training are held physically: the optimizer is made for the slots
         // the model holds (the checkpoint's on resume; only the initially active ones otherwise).
         var adaptive = model is IAdaptiveSlots { ManageSlotsEvery: > 0 } a ? a : null;
@@ -82,14 +92,24 @@ public sealed class Trainer
             Checkpoint.LoadOptimizer(runDir, optimizer);
             Checkpoint.LoadRng(runDir);
             state = Checkpoint.LoadState(runDir);
+            if (state.WorldSize != comm.Size)
+                throw new ConfigException($"{runDir} was trained with world_size {state.WorldSize} (MPI ranks); resume it with the same number (mpirun -np {state.WorldSize}), not {comm.Size}");
         }
-        Directory.CreateDirectory(runDir);
-        AtomicFile.WriteAllText(Path.Combine(runDir, Checkpoint.ConfigFile), ConfigLoader.Serialize(config));
+        if (comm.IsRoot)
+        {
+            Directory.CreateDirectory(runDir);
+            AtomicFile.WriteAllText(Path.Combine(runDir, Checkpoint.ConfigFile), ConfigLoader.Serialize(config));
+        }
 
-        using var metrics = new MetricsLog(runDir, resume ? state.Step : null);
+        using var metrics = comm.IsRoot ? new MetricsLog(runDir, resume ? state.Step : null) : null;
         var progress = new ProgressReporter(output, train.Steps, ProgressReporter.IsTerminal && output == Console.Out);
         var parameters = model.parameters().ToList();
-        progress.Line($"model {config.Model.Kind}: {model.ParameterCount():N0} parameters; task {task.Name}; {train.Steps} steps on {device.type} with {torch.get_num_threads()} threads");
+        // Every rank starts from rank 0's weights (they already agree when seeded alike; DDP does the same).
+        GradientSync.BroadcastParameters(comm, parameters);
+        var statistics = model.buffers().Where(b => b.dtype == ScalarType.Float32).ToList();
+        var globalBatch = (long)comm.Size * train.BatchSize;
+        var ranks = comm.Size > 1 ? $" on each of {comm.Size} MPI ranks (global batch {globalBatch})" : "";
+        progress.Line($"model {config.Model.Kind}: {model.ParameterCount():N0} parameters; task {task.Name}; {train.Steps} steps on {device.type} with {torch.get_num_threads()} threads{ranks}");
 
         var wall = Stopwatch.StartNew();
         var trainTime = Stopwatch.StartNew();
@@ -112,18 +132,29 @@ public sealed class Trainer
             gcPause.Renew();
             using (var scope = NewDisposeScope())
             {
-                using var batch = task.TrainBatch(step, train.BatchSize, device);
+                // The batch of all ranks together; this rank trains on its rows (all of them in one process).
+                using var globalRows = task.TrainBatch(step, (int)globalBatch, device);
+                using var batch = comm.Size > 1 ? Rows(globalRows, (long)comm.Rank * train.BatchSize, train.BatchSize) : globalRows;
                 optimizer.zero_grad();
                 if (IsLogStep(step + 1)) slotStatistics?.WatchNextPass();
                 var logits = model.forward(batch.Inputs, batch.PaddingMask);
-                var (loss, _, _) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output, train.LabelSmoothing);
+                var (loss, _, scored) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output, train.LabelSmoothing);
                 var total = model.AuxiliaryLoss() is { } aux ? loss + aux : loss;
                 lastLoss = loss.item<float>();
                 // A non-finite loss never reaches the weights: its step is refused before backward.
                 // With no auxiliary loss, total is loss itself: one read of the value per step.
-                if (double.IsFinite(ReferenceEquals(total, loss) ? lastLoss : total.item<float>()))
+                var finite = double.IsFinite(ReferenceEquals(total, loss) ? lastLoss : total.item<float>());
+                if (comm.Size > 1)
                 {
-                    total.backward();
+                    // Every rank joins the allreduce; a non-finite loss on any rank makes the global one NaN, so all skip alike.
+                    if (finite) total.backward();
+                    lastLoss = GradientSync.AllReduce(comm, parameters, statistics, finite ? lastLoss : double.NaN, scored);
+                    finite = double.IsFinite(lastLoss);
+                }
+                if (finite)
+                {
+                    if (comm.Size == 1) total.backward();
+                    // After the allreduce every rank holds the global gradient, so this is the global norm.
                     if (train.GradClip > 0) nn.utils.clip_grad_norm_(parameters, train.GradClip);
                     optimizer.step();
                     skippedInARow = 0;
@@ -137,7 +168,7 @@ public sealed class Trainer
                         throw new TrainingDivergedException($"loss was non-finite for {MaxSkippedInARow} steps in a row (steps {step + 2 - MaxSkippedInARow} to {step + 1}; train.nonfinite = skip); the weights never took those steps; lower train.lr or enable train.grad_clip");
                     progress.Line($"step {step + 1}: loss {lastLoss}, update skipped (train.nonfinite = skip)");
                 }
-                var batchTokens = batch.Inputs.shape[0] * batch.Inputs.shape[1];
+                var batchTokens = globalRows.Inputs.shape[0] * globalRows.Inputs.shape[1];
                 tokens += batchTokens;
                 windowTokens += batchTokens;
             }
@@ -165,9 +196,9 @@ public sealed class Trainer
                 {
                     foreach (var (key, value) in slotStatistics.SlotStatistics()) record[key] = value;
                     var importances = slotStatistics.ActiveImportances();
-                    foreach (var (layer, values) in importances) metrics.Histogram(step, "train", SlotStatisticKeys.ImportanceHistogram(layer), values);
+                    foreach (var (layer, values) in importances) metrics?.Histogram(step, "train", SlotStatisticKeys.ImportanceHistogram(layer), values);
                 }
-                metrics.Write(step, "train", record);
+                metrics?.Write(step, "train", record);
                 LossHistory.Add((step, meanLoss));
                 windowLoss = 0;
                 windowSteps = 0;
@@ -178,10 +209,10 @@ public sealed class Trainer
             if (train.EvalEvery > 0 && step % train.EvalEvery == 0 && step != train.Steps)
                 RecordEval(model, task, device, step, metrics, progress);
             if (train.CheckpointEvery > 0 && step % train.CheckpointEvery == 0 && step != train.Steps)
-                Checkpoint.Save(runDir, config, model, optimizer, new TrainerState(step, tokens, previousSeconds + trainTime.Elapsed.TotalSeconds));
+                SaveCheckpoint(model, optimizer, new TrainerState(step, tokens, previousSeconds + trainTime.Elapsed.TotalSeconds));
             if (cancel.IsCancellationRequested && step < train.Steps)
             {
-                Checkpoint.Save(runDir, config, model, optimizer, new TrainerState(step, tokens, previousSeconds + trainTime.Elapsed.TotalSeconds));
+                SaveCheckpoint(model, optimizer, new TrainerState(step, tokens, previousSeconds + trainTime.Elapsed.TotalSeconds));
                 progress.Line($"interrupted at step {step}; checkpoint written to {runDir} (continue with --resume)");
                 return null;
             }
@@ -192,7 +223,7 @@ public sealed class Trainer
         // The saved model holds its active slots only, and slots.json says how many.
         if (adaptive is not null) OptimizerSlots.Remap(optimizer, adaptive.Compact());
         var final = RecordEval(model, task, device, step, metrics, progress);
-        Checkpoint.Save(runDir, config, model, optimizer, new TrainerState(step, tokens, trainSeconds));
+        SaveCheckpoint(model, optimizer, new TrainerState(step, tokens, trainSeconds));
 
         var summary = new RunSummary(
             config.Model.Kind, task.Name, model.ParameterCount(), step, tokens,
@@ -201,8 +232,10 @@ public sealed class Trainer
             wall.Elapsed.TotalSeconds + (resume ? previousSeconds : 0), torch.get_num_threads(), device.type.ToString().ToLowerInvariant())
         {
             SlotStatistics = (model as ISlotStatistics)?.SlotStatistics().Where(kv => double.IsFinite(kv.Value)).ToDictionary(),
+            WorldSize = comm.Size,
+            GlobalBatch = globalBatch,
         };
-        AtomicFile.WriteAllText(Path.Combine(runDir, SummaryFile), JsonSerializer.Serialize(summary, SummaryJson));
+        if (comm.IsRoot) AtomicFile.WriteAllText(Path.Combine(runDir, SummaryFile), JsonSerializer.Serialize(summary, SummaryJson));
         progress.Line($"done: {step} steps, eval loss {final.Loss:F4}, accuracy {final.Accuracy:P2}, {summary.TrainTokensPerSec:F0} tok/s; wrote {runDir}");
         return summary;
     }
@@ -210,10 +243,21 @@ public sealed class Trainer
     /// <summary>Whether the metrics of step (1-based) are recorded: every log_every steps and the last.</summary>
     private bool IsLogStep(long step) => step % config.Train.LogEvery == 0 || step == config.Train.Steps;
 
-    private EvalResult RecordEval(SequenceModel model, ITask task, Device device, long step, MetricsLog metrics, ProgressReporter progress)
+    /// <summary>Rank 0 writes the checkpoint (every rank holds the same weights and optimizer state).</summary>
+    private void SaveCheckpoint(SequenceModel model, AdamW optimizer, TrainerState state)
+    {
+        if (comm.IsRoot) Checkpoint.Save(runDir, config, model, optimizer, state with { WorldSize = comm.Size });
+    }
+
+    /// <summary>Rows start .. start + count - 1 of a batch (views of its tensors).</summary>
+    private static Batch Rows(Batch batch, long start, long count) =>
+        new(batch.Inputs.narrow(0, start, count), batch.Targets.narrow(0, start, count), batch.LossMask?.narrow(0, start, count), batch.PaddingMask?.narrow(0, start, count));
+
+    // Every rank evaluates the whole set (same weights, same result); rank 0 records it.
+    private EvalResult RecordEval(SequenceModel model, ITask task, Device device, long step, MetricsLog? metrics, ProgressReporter progress)
     {
         var result = Evaluator.Evaluate(model, task, config.Train.BatchSize, device);
-        metrics.Write(step, "eval", new Dictionary<string, double> { ["loss"] = result.Loss, ["accuracy"] = result.Accuracy });
+        metrics?.Write(step, "eval", new Dictionary<string, double> { ["loss"] = result.Loss, ["accuracy"] = result.Accuracy });
         progress.Line($"eval  step {step,6}  loss {result.Loss:F4}  accuracy {result.Accuracy:P2}");
         return result;
     }

@@ -25,7 +25,9 @@ public static class DependencyRule
         ("Nsm.Tasks", ["Nsm.Core", "Nsm.Config", "Nsm.Data", "Nsm.Data.*"]),
         ("Nsm.Registry", BelowRegistry),
         ("Nsm.Checkpoints", [.. BelowRegistry, "Nsm.Registry"]),
-        ("Nsm.Training", [.. BelowRegistry, "Nsm.Registry", "Nsm.Checkpoints"]),
+        // The MPI link: plain arrays and TorchSharp only.
+        ("Nsm.Distributed", []),
+        ("Nsm.Training", [.. BelowRegistry, "Nsm.Registry", "Nsm.Checkpoints", "Nsm.Distributed"]),
         ("Nsm.Inference", [.. BelowRegistry, "Nsm.Registry", "Nsm.Checkpoints"]),
         ("Nsm.Inspection", BelowRegistry),
     ];
