@@ -17,6 +17,7 @@ public static class TaskRegistry
         ["repeat_copy"] = new((c, seed) => new RepeatCopyTask(c, seed)),
         ["associative_recall"] = new((c, seed) => new AssociativeRecallTask(c, seed), AssociativeRecallTask.Validate),
         ["mqar"] = new((c, seed) => new MqarTask(c, seed), MqarTask.Validate),
+        ["passkey"] = new((c, seed) => new PasskeyTask(c, seed), PasskeyTask.Validate),
         ["listops"] = new((c, seed) => new ListOpsTask(c, seed), ListOpsTask.Validate),
         ["mnist"] = new((c, seed) => new ImageClassificationTask("mnist", c, seed), ImageClassificationTask.Validate),
         ["fashion_mnist"] = new((c, seed) => new ImageClassificationTask("fashion_mnist", c, seed), ImageClassificationTask.Validate),

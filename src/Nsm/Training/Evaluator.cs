@@ -17,6 +17,19 @@ public sealed record EvalResult(double Loss, double Accuracy, long Count)
 
 public static class Evaluator
 {
+    /// <summary>
+    /// Examples whose every scored target is the argmax of the logits (B, T, C), and the number of
+    /// examples with at least one scored target: exact match of <see cref="IExactMatchTask"/>s.
+    /// </summary>
+    public static (long Correct, long Examples) ExactMatches(Tensor logits, Batch batch)
+    {
+        var mask = batch.LossMask ?? throw new InvalidOperationException("exact match needs a loss mask");
+        var hit = logits.argmax(-1).eq(batch.Targets).logical_or(mask.logical_not()); // (B, T)
+        var scoredRows = mask.any(1);                                                   // (B)
+        var correct = hit.all(1).logical_and(scoredRows).sum().item<long>();
+        return (correct, scoredRows.sum().item<long>());
+    }
+
     public static EvalResult Evaluate(SequenceModel model, ITask task, int batchSize, Device device, int maxBatches = int.MaxValue)
     {
         var wasTraining = model.training;
@@ -25,7 +38,8 @@ public static class Evaluator
         {
             using var noGrad = no_grad();
             double lossSum = 0;
-            long correct = 0, count = 0;
+            long correct = 0, count = 0, examples = 0;
+            var exactMatch = task is IExactMatchTask;
             var batchCount = 0;
             using var batches = task.EvalBatches(batchSize, device).GetEnumerator();
             using var gcPause = GcPause.Start();
@@ -40,11 +54,19 @@ public static class Evaluator
                 var logits = model.forward(batch.Inputs, batch.PaddingMask);
                 var (loss, c, n) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output);
                 lossSum += loss.item<float>() * n;
-                correct += c;
+                if (exactMatch)
+                {
+                    var (rowsCorrect, rows) = ExactMatches(logits, batch);
+                    correct += rowsCorrect;
+                    examples += rows;
+                }
+                else correct += c;
                 count += n;
                 if (++batchCount >= maxBatches) break;
             }
-            return count == 0 ? new EvalResult(double.NaN, double.NaN, 0) : new EvalResult(lossSum / count, (double)correct / count, count);
+            if (count == 0) return new EvalResult(double.NaN, double.NaN, 0);
+            var accuracy = exactMatch ? (examples == 0 ? double.NaN : (double)correct / examples) : (double)correct / count;
+            return new EvalResult(lossSum / count, accuracy, count);
         }
         finally
         {

@@ -25,6 +25,9 @@ public static class PresetFixtures
                 foreach (var split in new[] { "train", "valid", "test" })
                     Fixtures.WriteText(dir.Sub($"wiki.{split}.tokens"), string.Concat(Enumerable.Repeat(" = Robert Boulter = \n Robert Boulter is an English film actor . \n", 8)));
                 return [$"task.data_path={dir.Path}", "task.seq_len=32"];
+            case "passkey":
+                Fixtures.WriteText(dir.Sub("filler.txt"), string.Concat(Enumerable.Repeat("To be, or not to be, that is the question.\n", 12)));
+                return [$"task.filler_path={dir.Sub("filler.txt")}", "task.seq_len=160", "task.eval_examples=8"];
             case "babi":
                 return ["task.num_train=40", "task.eval_examples=8"];
             case "documents":

@@ -1,0 +1,37 @@
+using System.Text.Json.Serialization;
+
+namespace Nsm.Config;
+
+/// <summary>
+/// Settings of the long-context retrieval tasks (RULER-style passkey; docs/long-context.md).
+/// For these tasks <c>task.seq_len</c> is the total number of tokens of an example.
+/// </summary>
+public sealed partial record TaskConfig
+{
+    /// <summary>passkey: number of digits of the passkey, scored by exact match of all of them (RULER: 5-7). Default 5.</summary>
+    [JsonPropertyName("passkey_digits"), ConfigRange(1, 64), ForTasks("passkey")]
+    public int PasskeyDigits { get; init; } = 5;
+
+    /// <summary>
+    /// passkey: a text file whose bytes are the filler (a contiguous stretch from a seeded offset,
+    /// e.g. data/tinyshakespeare/input.txt); empty = noise filler of random digits, the passkey's
+    /// own vocabulary. Default "".
+    /// </summary>
+    [JsonPropertyName("filler_path"), ForTasks("passkey")]
+    public string FillerPath { get; init; } = "";
+
+    /// <summary>passkey: the needle's depth (0 = start, 1 = as late as min_distance allows) is drawn uniformly from [depth_min, depth_max]. Default 0.</summary>
+    [JsonPropertyName("depth_min"), ConfigRange(0, 1), ForTasks("passkey")]
+    public double DepthMin { get; init; }
+
+    /// <summary>passkey: upper end of the needle's depth range, at least depth_min. Default 1.</summary>
+    [JsonPropertyName("depth_max"), ConfigRange(0, 1), ForTasks("passkey")]
+    public double DepthMax { get; init; } = 1;
+
+    /// <summary>
+    /// passkey: tokens at least between the needle's last token and the question's first, so the
+    /// needle is outside any local attention window shorter than this. Default 64.
+    /// </summary>
+    [JsonPropertyName("min_distance"), ConfigRange(1, 100_000_000), ForTasks("passkey")]
+    public int MinDistance { get; init; } = 64;
+}
