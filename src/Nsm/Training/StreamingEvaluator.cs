@@ -59,6 +59,8 @@ public static class StreamingEvaluator
                         var hit = logits.argmax(-1).eq(pieceTargets).logical_or(pieceMask.logical_not()).all(1);
                         rowHit.logical_and_(hit);
                     }
+                    // The model moves its output out of its own scope, which may be past this one: free it here.
+                    logits.Dispose();
                     // The new state may share tensors with the old one (a layer that did not change).
                     var kept = next.Tensors.Values.Select(x => x.Handle).ToHashSet();
                     foreach (var old in state.Tensors.Values)
