@@ -157,4 +157,17 @@ public sealed class PasskeyTaskTests
         Assert.Equal(a.RootElement.GetProperty("accuracy").GetDouble(), b.RootElement.GetProperty("accuracy").GetDouble());
         Assert.False(b.RootElement.GetProperty("exact_match").GetBoolean());
     }
+
+    [Fact]
+    public void StreamingAModelThatCannotStreamIsAUsageError()
+    {
+        using var dir = TestConfigs.TempDir();
+        var run = dir.Sub("run");
+        Assert.Equal(0, CliHarness.Run("train", "--preset", "listops-transformer", "--out", run, "--set", "model.kind=linformer", "--set", "train.steps=1",
+            "--set", "task.min_length=5", "--set", "task.max_length=40", "--set", "task.num_train=40", "--set", "task.eval_examples=8",
+            "--set", "model.d_model=16", "--set", "train.eval_every=0", "--set", "train.threads=1").Code);
+        var result = CliHarness.Run("eval", "--checkpoint", run, "--piece", "4");
+        Assert.Equal(2, result.Code);
+        Assert.Contains("cannot stream", Assert.Single(result.ErrorLines));
+    }
 }
