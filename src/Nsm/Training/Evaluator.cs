@@ -13,6 +13,17 @@ public sealed record EvalResult(double Loss, double Accuracy, long Count)
 
     /// <summary>loss / ln 2: bits per token (per character for character models).</summary>
     public double BitsPerToken => Loss / Math.Log(2);
+
+    /// <summary>
+    /// The result from an evaluation's sums: summed loss and correct predictions over count scored
+    /// tokens, and for exact-match tasks the examples answered exactly out of those scored.
+    /// </summary>
+    public static EvalResult FromSums(double lossSum, long count, long correct, long exactCorrect, long examples, bool exactMatch)
+    {
+        if (count == 0) return new EvalResult(double.NaN, double.NaN, 0);
+        var accuracy = exactMatch ? (examples == 0 ? double.NaN : (double)exactCorrect / examples) : (double)correct / count;
+        return new EvalResult(lossSum / count, accuracy, count);
+    }
 }
 
 public static class Evaluator
@@ -38,7 +49,7 @@ public static class Evaluator
         {
             using var noGrad = no_grad();
             double lossSum = 0;
-            long correct = 0, count = 0, examples = 0;
+            long correct = 0, count = 0, examples = 0, exactCorrect = 0;
             var exactMatch = task is IExactMatchTask;
             var batchCount = 0;
             using var batches = task.EvalBatches(batchSize, device).GetEnumerator();
@@ -57,16 +68,14 @@ public static class Evaluator
                 if (exactMatch)
                 {
                     var (rowsCorrect, rows) = ExactMatches(logits, batch);
-                    correct += rowsCorrect;
+                    exactCorrect += rowsCorrect;
                     examples += rows;
                 }
-                else correct += c;
+                correct += c;
                 count += n;
                 if (++batchCount >= maxBatches) break;
             }
-            if (count == 0) return new EvalResult(double.NaN, double.NaN, 0);
-            var accuracy = exactMatch ? (examples == 0 ? double.NaN : (double)correct / examples) : (double)correct / count;
-            return new EvalResult(lossSum / count, accuracy, count);
+            return EvalResult.FromSums(lossSum, count, correct, exactCorrect, examples, exactMatch);
         }
         finally
         {

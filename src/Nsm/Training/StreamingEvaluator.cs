@@ -76,9 +76,7 @@ public static class StreamingEvaluator
                 }
                 if (++batchCount >= maxBatches) break;
             }
-            if (count == 0) return new EvalResult(double.NaN, double.NaN, 0);
-            var accuracy = exactMatch ? (examples == 0 ? double.NaN : (double)exactCorrect / examples) : (double)correct / count;
-            return new EvalResult(lossSum / count, accuracy, count);
+            return EvalResult.FromSums(lossSum, count, correct, exactCorrect, examples, exactMatch);
         }
         finally
         {
