@@ -13,8 +13,9 @@ public static class WindowedAttentionReference
 {
     /// <summary>
     /// queries, keys, values: (B, h, N, hd), query t at the same position as key t; keyValid:
-    /// (B, N) bool or null. Every query must see one valid key. Returns outputs (B, h, N, hd)
-    /// and log-normalisers (B, h, N).
+    /// (B, N) bool or null. A query that sees no valid key (a padding query whose whole window is
+    /// padding) reads nothing: output 0 and log-normaliser -inf, so a joint softmax with other
+    /// keys gives it no weight. Returns outputs (B, h, N, hd) and log-normalisers (B, h, N).
     /// </summary>
     public static (Tensor Output, Tensor LogSumExp) Attend(Tensor queries, Tensor keys, Tensor values, Tensor? keyValid, long chunk, long window, bool causal)
     {
@@ -30,7 +31,10 @@ public static class WindowedAttentionReference
         var keep = tensor(visible, device: queries.device).view(1, 1, n, n);                // (1, 1, N, N)
         if (keyValid is not null) keep = keep.logical_and(keyValid.view(b, 1, 1, n));        // (B, 1, N, N)
         var logits = queries.matmul(keys.transpose(-1, -2)) / Math.Sqrt(hd);                 // (B, h, N, N)
-        var (weights, lse) = ReferenceMath.MaskedSoftmax(logits, keep);
-        return (weights.matmul(values), lse);
+        var blind = keep.any(-1, keepdim: true).logical_not();                               // (B|1, 1, N, 1): sees no valid key
+        // Such rows keep every key for a finite softmax (no NaN in the backward), then read nothing.
+        var (weights, lse) = ReferenceMath.MaskedSoftmax(logits, keep.logical_or(blind));
+        var output = where(blind, zeros_like(queries), weights.matmul(values));
+        return (output, where(blind.squeeze(-1), full_like(lse, double.NegativeInfinity), lse));
     }
 }

@@ -41,7 +41,8 @@ public sealed class NsmReferenceTests
         }
     }
 
-    private static Dictionary<string, Tensor> Gradients(NsmModel model, Tensor logits, Tensor targets)
+    /// <summary>The gradients of every parameter of the cross-entropy of logits (..., C) against targets (...).</summary>
+    internal static Dictionary<string, Tensor> Gradients(NsmModel model, Tensor logits, Tensor targets)
     {
         model.zero_grad();
         var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1));
