@@ -63,7 +63,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
     /// (B, h, T, hd) for the T tokens before (T may be 0). Returns the output (B, n, d) and the
     /// keys/values of all T+n tokens.
     /// </summary>
-    public (Tensor Output, Tensor Keys, Tensor Values) Step(Tensor x, Tensor pastKeys, Tensor pastValues, long offset)
+    public (Tensor Output, Tensor Keys, Tensor Values) Forward(Tensor x, Tensor pastKeys, Tensor pastValues, long offset)
     {
         if (!causal) throw new InvalidOperationException("streaming needs a causal attention layer");
         using var scope = NewDisposeScope();

@@ -29,7 +29,7 @@ public sealed class MambaBlock : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Streaming; see <see cref="MambaMixer.Forward"/>.</summary>
-    public (Tensor Output, Tensor ConvState, Tensor SsmState) Step(Tensor x, Tensor convState, Tensor ssmState)
+    public (Tensor Output, Tensor ConvState, Tensor SsmState) Forward(Tensor x, Tensor convState, Tensor ssmState)
     {
         using var scope = NewDisposeScope();
         var (y, conv, ssm) = mixer.Forward(norm.forward(x), convState, ssmState);

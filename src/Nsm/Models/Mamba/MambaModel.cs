@@ -61,7 +61,7 @@ public sealed class MambaModel : StackedModel<MambaBlock>
 
     protected override Tensor StepBlock(MambaBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next)
     {
-        var (y, conv, ssm) = block.Step(x, state[$"layers.{i}.conv"], state[$"layers.{i}.ssm"]);
+        var (y, conv, ssm) = block.Forward(x, state[$"layers.{i}.conv"], state[$"layers.{i}.ssm"]);
         next[$"layers.{i}.conv"] = conv;
         next[$"layers.{i}.ssm"] = ssm;
         return y;

@@ -89,7 +89,7 @@ public sealed class AttentionLayer : nn.Module
         var position = state.Position + x.shape[1];
         if (attn is not null)
         {
-            (read, keys, values) = attn.Step(h, state.Keys, state.Values, state.Position);
+            (read, keys, values) = attn.Forward(h, state.Keys, state.Values, state.Position);
         }
         else
         {

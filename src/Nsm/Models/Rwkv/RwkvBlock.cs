@@ -41,7 +41,7 @@ public sealed class RwkvBlock : nn.Module<Tensor, Tensor>
     /// Streaming: x (B, T, C) and the block's state (time-mix shift, WKV sums, channel-mix shift).
     /// Returns the output and the new state.
     /// </summary>
-    public (Tensor Output, RwkvBlockState State) Step(Tensor x, RwkvBlockState state)
+    public (Tensor Output, RwkvBlockState State) Forward(Tensor x, RwkvBlockState state)
     {
         using var scope = NewDisposeScope();
         if (ln0 is not null) x = ln0.forward(x);

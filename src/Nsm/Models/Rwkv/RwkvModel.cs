@@ -40,7 +40,7 @@ public sealed class RwkvModel : StackedModel<RwkvBlock>
 
     protected override Tensor StepBlock(RwkvBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next)
     {
-        var (y, blockState) = block.Step(x, RwkvBlockState.From(state.Tensors, i));
+        var (y, blockState) = block.Forward(x, RwkvBlockState.From(state.Tensors, i));
         blockState.To(next, i);
         return y;
     }

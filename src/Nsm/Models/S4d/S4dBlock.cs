@@ -31,11 +31,11 @@ public sealed class S4dBlock : nn.Module<Tensor, Tensor>
         return (x + dropout.forward(s4d.forward(norm.forward(x)))).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Streaming: x (B, n, H) and the layer's SSM state; see <see cref="S4dLayer.Step"/>.</summary>
-    public (Tensor Output, Tensor State) Step(Tensor x, Tensor state)
+    /// <summary>Streaming: x (B, n, H) and the layer's SSM state; see <see cref="S4dLayer.Forward"/>.</summary>
+    public (Tensor Output, Tensor State) Forward(Tensor x, Tensor state)
     {
         using var scope = NewDisposeScope();
-        var (y, next) = s4d.Step(norm.forward(x), state);
+        var (y, next) = s4d.Forward(norm.forward(x), state);
         return ((x + dropout.forward(y)).MoveToOuterDisposeScope(), next.MoveToOuterDisposeScope());
     }
 }

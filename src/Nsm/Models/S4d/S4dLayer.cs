@@ -74,7 +74,7 @@ public sealed class S4dLayer : nn.Module<Tensor, Tensor>
     /// complex SSM state). One token runs the recurrence; several run the convolution plus the
     /// carried state's contribution (exact). Returns the output (B, n, H) and the new state.
     /// </summary>
-    public (Tensor Output, Tensor State) Step(Tensor u, Tensor state)
+    public (Tensor Output, Tensor State) Forward(Tensor u, Tensor state)
     {
         using var scope = NewDisposeScope();
         var x = view_as_complex(state.contiguous());                                   // (B, H, N/2)

@@ -54,7 +54,7 @@ public sealed class S4dModel : StackedModel<S4dBlock>
 
     protected override Tensor StepBlock(S4dBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next)
     {
-        var (y, ssm) = block.Step(x, state[$"layers.{i}.ssm"]);
+        var (y, ssm) = block.Forward(x, state[$"layers.{i}.ssm"]);
         next[$"layers.{i}.ssm"] = ssm;
         return y;
     }

@@ -34,11 +34,11 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor?, Tensor>
         return x.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Streaming step with a key/value cache; see <see cref="SelfAttention.Step"/>.</summary>
-    public (Tensor Output, Tensor Keys, Tensor Values) Step(Tensor x, Tensor pastKeys, Tensor pastValues, long offset)
+    /// <summary>Streaming step with a key/value cache; see <see cref="SelfAttention.Forward"/>.</summary>
+    public (Tensor Output, Tensor Keys, Tensor Values) Forward(Tensor x, Tensor pastKeys, Tensor pastValues, long offset)
     {
         using var scope = NewDisposeScope();
-        var (attended, keys, values) = attn.Step(attn_norm.forward(x), pastKeys, pastValues, offset);
+        var (attended, keys, values) = attn.Forward(attn_norm.forward(x), pastKeys, pastValues, offset);
         x = x + attended;
         x = x + ffn.forward(ffn_norm.forward(x));
         return (x.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope());

@@ -68,7 +68,7 @@ public sealed class TransformerModel : StackedModel<TransformerBlock>
 
     protected override Tensor StepBlock(TransformerBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next)
     {
-        var (y, k, v) = block.Step(x, state[$"layers.{i}.keys"], state[$"layers.{i}.values"], state.Position);
+        var (y, k, v) = block.Forward(x, state[$"layers.{i}.keys"], state[$"layers.{i}.values"], state.Position);
         next[$"layers.{i}.keys"] = k;
         next[$"layers.{i}.values"] = v;
         return y;
