@@ -48,6 +48,14 @@ public static class EvalCommand
             ["seq_len"] = config.Task.SeqLen,
             ["exact_match"] = task is IExactMatchTask,
             ["piece"] = piece,
+            // Mean loss of the scored targets by position, buckets doubling in width (per-token tasks).
+            ["loss_by_position"] = new JsonArray([.. result.ByPosition.Select(b => (JsonNode)new JsonObject
+            {
+                ["from"] = b.From,
+                ["to"] = b.To,
+                ["loss"] = Number(b.Loss),
+                ["tokens"] = b.Tokens,
+            })]),
         };
         parse.Output().WriteLine(json.ToJsonString());
         return 0;

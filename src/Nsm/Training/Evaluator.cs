@@ -14,6 +14,9 @@ public sealed record EvalResult(double Loss, double Accuracy, long Count)
     /// <summary>loss / ln 2: bits per token (per character for character models).</summary>
     public double BitsPerToken => Loss / Math.Log(2);
 
+    /// <summary>The loss by position in the sequence (<see cref="PositionLoss"/>) for per-token tasks; empty for classification.</summary>
+    public IReadOnlyList<PositionBucket> ByPosition { get; init; } = [];
+
     /// <summary>
     /// The result from an evaluation's sums: summed loss and correct predictions over count scored
     /// tokens, and for exact-match tasks the examples answered exactly out of those scored.
@@ -51,6 +54,7 @@ public static class Evaluator
             double lossSum = 0;
             long correct = 0, count = 0, examples = 0, exactCorrect = 0;
             var exactMatch = task is IExactMatchTask;
+            var positions = new PositionLoss();
             var batchCount = 0;
             using var batches = task.EvalBatches(batchSize, device).GetEnumerator();
             using var gcPause = GcPause.Start();
@@ -65,6 +69,8 @@ public static class Evaluator
                 var logits = model.forward(batch.Inputs, batch.PaddingMask);
                 var (loss, c, n) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output);
                 lossSum += loss.item<float>() * n;
+                if (task.Spec.Output == TaskOutput.PerToken)
+                    positions.Add(logits, batch.Targets, batch.LossMask ?? batch.PaddingMask ?? ones_like(batch.Targets, ScalarType.Bool), 0);
                 if (exactMatch)
                 {
                     var (rowsCorrect, rows) = ExactMatches(logits, batch);
@@ -75,7 +81,7 @@ public static class Evaluator
                 count += n;
                 if (++batchCount >= maxBatches) break;
             }
-            return EvalResult.FromSums(lossSum, count, correct, exactCorrect, examples, exactMatch);
+            return EvalResult.FromSums(lossSum, count, correct, exactCorrect, examples, exactMatch) with { ByPosition = positions.Buckets() };
         }
         finally
         {

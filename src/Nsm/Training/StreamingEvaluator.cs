@@ -26,6 +26,7 @@ public static class StreamingEvaluator
         {
             using var noGrad = no_grad();
             var exactMatch = task is IExactMatchTask;
+            var positions = new PositionLoss();
             double lossSum = 0;
             long correct = 0, count = 0, examples = 0, exactCorrect = 0;
             var batchCount = 0;
@@ -56,6 +57,7 @@ public static class StreamingEvaluator
                         lossSum += loss.item<float>() * m;
                         correct += c;
                         count += m;
+                        positions.Add(logits, pieceTargets, pieceMask, start);
                         var hit = logits.argmax(-1).eq(pieceTargets).logical_or(pieceMask.logical_not()).all(1);
                         rowHit.logical_and_(hit);
                     }
@@ -76,7 +78,7 @@ public static class StreamingEvaluator
                 }
                 if (++batchCount >= maxBatches) break;
             }
-            return EvalResult.FromSums(lossSum, count, correct, exactCorrect, examples, exactMatch);
+            return EvalResult.FromSums(lossSum, count, correct, exactCorrect, examples, exactMatch) with { ByPosition = positions.Buckets() };
         }
         finally
         {

@@ -139,6 +139,16 @@ public sealed class PasskeyTaskTests
         Assert.Equal(accuracy, streamedJson.RootElement.GetProperty("accuracy").GetDouble());
         Assert.Equal(json.RootElement.GetProperty("loss").GetDouble(), streamedJson.RootElement.GetProperty("loss").GetDouble(), 4);
         Assert.Equal(7, streamedJson.RootElement.GetProperty("piece").GetInt32());
+
+        // The loss by position too: the model reads the first 299 of the 300 tokens and the answer
+        // digits are its last 5 targets, all in the bucket [256, 299).
+        var buckets = json.RootElement.GetProperty("loss_by_position").EnumerateArray().ToArray();
+        var streamedBuckets = streamedJson.RootElement.GetProperty("loss_by_position").EnumerateArray().ToArray();
+        var only = Assert.Single(buckets);
+        Assert.Equal(256, only.GetProperty("from").GetInt64());
+        Assert.Equal(299, only.GetProperty("to").GetInt64());
+        Assert.Equal(4 * 5, only.GetProperty("tokens").GetInt64());
+        Assert.Equal(only.GetProperty("loss").GetDouble(), Assert.Single(streamedBuckets).GetProperty("loss").GetDouble(), 4);
     }
 
     [Fact]
