@@ -59,7 +59,7 @@ public sealed class ParseErrorTests
     public void UnknownNamesListTheValidOnes()
     {
         Assert.Equal("error: unknown command 'frobnicate'; commands: train, eval, generate, config, scale, stream, bench, report, inspect, slots", CliHarness.Run("frobnicate").Error.Trim());
-        Assert.Equal("error: unknown option '--bogus' for 'nsm eval'; valid: --checkpoint, --set, --piece, --batch, --help", CliHarness.Run("eval", "--bogus").Error.Trim());
+        Assert.Equal("error: unknown option '--bogus' for 'nsm eval'; valid: --checkpoint, --set, --piece, --batch, --lengths, --depths, --heatmap, --help", CliHarness.Run("eval", "--bogus").Error.Trim());
     }
 
     [Theory]
