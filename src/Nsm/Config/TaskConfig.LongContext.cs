@@ -13,6 +13,16 @@ public sealed partial record TaskConfig
     public int PasskeyDigits { get; init; } = 5;
 
     /// <summary>
+    /// passkey: needles per example (RULER's multi-key needle). With 1 the needle is
+    /// [NEEDLE d1..dk] and the question [QUERY d1..dk]. With K > 1 each needle carries its own
+    /// name, a distinct letter: [NEEDLE name d1..dk]; the question [QUERY name d1..dk] asks for
+    /// one of them and the other K-1 are distractors, all of them at least min_distance before
+    /// the question. Default 1.
+    /// </summary>
+    [JsonPropertyName("passkey_keys"), ConfigRange(1, 26), ForTasks("passkey")]
+    public int PasskeyKeys { get; init; } = 1;
+
+    /// <summary>
     /// passkey: a text file whose bytes are the filler (a contiguous stretch from a seeded offset,
     /// e.g. data/tinyshakespeare/input.txt); empty = noise filler of random digits, the passkey's
     /// own vocabulary. Default "".

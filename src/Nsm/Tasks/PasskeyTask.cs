@@ -12,7 +12,11 @@ namespace Nsm.Tasks;
 /// between the needle and the question, so the needle is never inside the question's local window.
 /// The filler is a contiguous stretch of a text file's bytes, or random digits (the passkey's own
 /// vocabulary) when no file is given. The example has <c>seq_len</c> tokens in all.
-/// Token ids: bytes 0..255 (digits are '0'..'9'), NEEDLE = 256, QUERY = 257.
+/// With <c>passkey_keys</c> = K > 1 (RULER's multi-key needles) there are K needles
+/// <c>[NEEDLE name d1..dk]</c> with distinct letter names; the question <c>[QUERY name d1..dk]</c>
+/// names the one at the drawn depth, and the other K-1, at random places before min_distance,
+/// are distractors.
+/// Token ids: bytes 0..255 (digits are '0'..'9', names 'a'..'z'), NEEDLE = 256, QUERY = 257.
 /// </summary>
 public sealed class PasskeyTask : SyntheticSequenceTask, IExactMatchTask
 {
@@ -21,6 +25,7 @@ public sealed class PasskeyTask : SyntheticSequenceTask, IExactMatchTask
     private const int Symbols = 258;
 
     private readonly int digits;
+    private readonly int keys;
     private readonly int total;
     private readonly int minDistance;
     private readonly double depthMin;
@@ -32,9 +37,11 @@ public sealed class PasskeyTask : SyntheticSequenceTask, IExactMatchTask
     {
         if (config.DepthMin > config.DepthMax)
             throw new ConfigException($"'task.depth_min' = {config.DepthMin} must not exceed 'task.depth_max' = {config.DepthMax}");
-        var needed = MinimumLength(config.PasskeyDigits, config.MinDistance);
+        var needed = MinimumLength(config.PasskeyDigits, config.MinDistance, config.PasskeyKeys);
         if (config.SeqLen < needed)
-            throw new ConfigException($"'task.seq_len' = {config.SeqLen} is too short for passkey: needs at least 2*(passkey_digits+1) + min_distance = {needed} tokens");
+            throw new ConfigException(config.PasskeyKeys == 1
+                ? $"'task.seq_len' = {config.SeqLen} is too short for passkey: needs at least 2*(passkey_digits+1) + min_distance = {needed} tokens"
+                : $"'task.seq_len' = {config.SeqLen} is too short for passkey with {config.PasskeyKeys} keys: needs at least (2*passkey_keys+1)*(passkey_digits+2) + min_distance = {needed} tokens");
     }
 
     /// <summary>The filler file's bytes (read when the task is built, as datasets are); one-line ConfigException when it is missing or empty.</summary>
@@ -48,13 +55,25 @@ public sealed class PasskeyTask : SyntheticSequenceTask, IExactMatchTask
         return bytes;
     }
 
-    /// <summary>Needle, question and the gap between them: 2(k+1) + min_distance tokens.</summary>
-    public static int MinimumLength(int digits, int minDistance) => 2 * (digits + 1) + minDistance;
+    /// <summary>Tokens of one needle (and of the question): marker, the name when there are several keys, k digits.</summary>
+    public static int NeedleLength(int digits, int keys) => digits + (keys > 1 ? 2 : 1);
+
+    /// <summary>
+    /// The shortest example: the question, the gap and room for the needles: 2(k+1) + min_distance
+    /// tokens for one key; for K keys of n = k+2 tokens, 2Kn before the gap (so a needle placed at
+    /// random always finds a free place) plus n + min_distance.
+    /// </summary>
+    public static int MinimumLength(int digits, int minDistance, int keys = 1)
+    {
+        var n = NeedleLength(digits, keys);
+        return n + minDistance + (keys > 1 ? 2 * keys * n : n);
+    }
 
     public PasskeyTask(TaskConfig config, long seed) : base(seed, config.EvalExamples)
     {
         Validate(config);
         digits = config.PasskeyDigits;
+        keys = config.PasskeyKeys;
         total = config.SeqLen;
         minDistance = config.MinDistance;
         depthMin = config.DepthMin;
@@ -67,8 +86,8 @@ public sealed class PasskeyTask : SyntheticSequenceTask, IExactMatchTask
 
     public override TaskSpec Spec { get; }
 
-    /// <summary>Latest start of the needle: its k+1 tokens end min_distance tokens before the question.</summary>
-    public int LatestNeedleStart => total - (digits + 1) - minDistance - (digits + 1);
+    /// <summary>Latest start of a needle: its tokens end min_distance tokens before the question.</summary>
+    public int LatestNeedleStart => total - 2 * NeedleLength(digits, keys) - minDistance;
 
     public override SequenceExample Generate(SeededRandom random)
     {
@@ -82,22 +101,66 @@ public sealed class PasskeyTask : SyntheticSequenceTask, IExactMatchTask
             var offset = random.Next(filler.Length);
             for (var i = 0; i < total; i++) tokens[i] = filler[(offset + i) % filler.Length];
         }
+        var n = NeedleLength(digits, keys);
+        var names = keys > 1 ? DistinctLetters(random, keys) : [];
+        var values = new long[keys][];
+        for (var j = 0; j < keys; j++)
+        {
+            values[j] = new long[digits];
+            for (var i = 0; i < digits; i++) values[j][i] = '0' + random.Next(10);
+        }
 
-        var key = new long[digits];
-        for (var i = 0; i < digits; i++) key[i] = '0' + random.Next(10);
-
+        // Needle 0, the one asked for, at the drawn depth; the distractors wherever they fit.
         var depth = depthMin + (depthMax - depthMin) * random.NextDouble();
-        var needleAt = (int)Math.Round(depth * LatestNeedleStart);
-        tokens[needleAt] = Needle;
-        Array.Copy(key, 0, tokens, needleAt + 1, digits);
+        var starts = new List<int> { (int)Math.Round(depth * LatestNeedleStart) };
+        for (var j = 1; j < keys; j++) starts.Add(FreeStart(random, starts, n));
+        for (var j = 0; j < keys; j++) Write(tokens, starts[j], Needle, keys > 1 ? names[j] : null, values[j]);
 
-        var queryAt = total - digits - 1;
-        tokens[queryAt] = Query;
-        Array.Copy(key, 0, tokens, queryAt + 1, digits);
-
-        // Scored[j] scores predicting tokens[j+1]: the k digits after QUERY.
+        var queryAt = total - n;
+        Write(tokens, queryAt, Query, keys > 1 ? names[0] : null, values[0]);
+        // Scored[j] scores predicting tokens[j+1]: the k digits at the end.
         var scored = new bool[total - 1];
-        for (var j = queryAt; j < total - 1; j++) scored[j] = true;
+        for (var j = total - 1 - digits; j < total - 1; j++) scored[j] = true;
         return new SequenceExample(tokens, scored);
+    }
+
+    /// <summary>Writes [marker (name) digits] at position at.</summary>
+    private static void Write(long[] tokens, int at, long marker, long? name, long[] digits)
+    {
+        tokens[at] = marker;
+        if (name is { } letter) tokens[++at] = letter;
+        Array.Copy(digits, 0, tokens, at + 1, digits.Length);
+    }
+
+    /// <summary>count distinct letters 'a'..'z' in random order (a partial Fisher-Yates shuffle).</summary>
+    private static long[] DistinctLetters(SeededRandom random, int count)
+    {
+        var letters = Enumerable.Range('a', 26).Select(c => (long)c).ToArray();
+        for (var i = 0; i < count; i++)
+        {
+            var j = i + random.Next(26 - i);
+            (letters[i], letters[j]) = (letters[j], letters[i]);
+        }
+        return letters[..count];
+    }
+
+    /// <summary>
+    /// A start in [0, LatestNeedleStart] whose n tokens overlap no placed needle: a few random
+    /// draws, then the first free start after a random one. One always exists: each placed needle
+    /// rules out fewer than 2n starts and the range holds at least 2Kn - n + 1 (MinimumLength).
+    /// </summary>
+    private int FreeStart(SeededRandom random, List<int> placed, int n)
+    {
+        bool Free(int start) => placed.All(p => start + n <= p || p + n <= start);
+        var range = LatestNeedleStart + 1;
+        for (var attempt = 0; attempt < 16; attempt++)
+        {
+            var start = random.Next(range);
+            if (Free(start)) return start;
+        }
+        var first = random.Next(range);
+        for (var i = 0; i < range; i++)
+            if (Free((first + i) % range)) return (first + i) % range;
+        throw new InvalidOperationException("no free place for a distractor needle; MinimumLength guarantees one");
     }
 }

@@ -51,6 +51,43 @@ public sealed class PasskeyTaskTests
         }
     }
 
+    [Theory]
+    [InlineData(200, 5, 20, 3, 0.0, 1.0)]
+    [InlineData(400, 3, 64, 4, 0.5, 0.5)]
+    [InlineData(72, 2, 20, 6, 0.0, 0.0)]                        // the shortest length six keys allow: the placement is crowded
+    public void MultiKeyNeedlesHaveDistinctNamesAndTheQuestionAsksTheOneAtTheDrawnDepth(int seqLen, int digits, int minDistance, int keys, double depthMin, double depthMax)
+    {
+        var task = new PasskeyTask(Task($"task.seq_len={seqLen}", $"task.passkey_digits={digits}", $"task.min_distance={minDistance}",
+            $"task.passkey_keys={keys}", $"task.depth_min={depthMin}", $"task.depth_max={depthMax}"), 1);
+        var n = digits + 2;
+        foreach (var e in Examples(task, 200))
+        {
+            Assert.Equal(seqLen, e.Tokens.Length);
+            // Read the example as a user would: markers, then a letter, then digits.
+            var needles = Enumerable.Range(0, seqLen).Where(i => e.Tokens[i] == PasskeyTask.Needle).ToArray();
+            var query = Assert.Single(Enumerable.Range(0, seqLen), i => e.Tokens[i] == PasskeyTask.Query);
+            Assert.Equal(keys, needles.Length);
+            Assert.Equal(seqLen - n, query);
+            var names = needles.Select(i => e.Tokens[i + 1]).ToArray();
+            Assert.All(names, c => Assert.InRange(c, 'a', 'z'));
+            Assert.Equal(keys, names.Distinct().Count());
+            foreach (var at in needles)
+            {
+                Assert.All(e.Tokens[(at + 2)..(at + n)], d => Assert.InRange(d, '0', '9'));
+                Assert.True(query - (at + n) >= minDistance, $"a needle ends {query - (at + n)} tokens before the question");
+                // Needles never overlap: the next marker comes after this needle's digits.
+                Assert.DoesNotContain(needles, other => other > at && other < at + n);
+            }
+            var asked = Array.FindIndex(names, c => c == e.Tokens[query + 1]);
+            Assert.True(asked >= 0, "the question names one of the needles");
+            Assert.Equal(e.Tokens[(needles[asked] + 2)..(needles[asked] + n)], e.Tokens[(query + 2)..]);
+            if (depthMin == depthMax)
+                Assert.Equal((int)Math.Round(depthMin * task.LatestNeedleStart), needles[asked]);
+            // Exactly the k answer digits are scored: the targets after QUERY name.
+            Assert.Equal(Enumerable.Range(query + 1, digits), Enumerable.Range(0, seqLen - 1).Where(j => e.Scored[j]));
+        }
+    }
+
     [Fact]
     public void DepthsSpreadUniformlyAndTheDepthRangeIsKept()
     {
@@ -104,6 +141,8 @@ public sealed class PasskeyTaskTests
     [InlineData("task.depth_min=0.8", "task.depth_max=0.2")]
     [InlineData("task.filler_path=/nonexistent/filler.txt")]
     [InlineData("task.seq_len=20", "task.min_distance=16")]
+    [InlineData("task.seq_len=100", "task.min_distance=20", "task.passkey_keys=6")]
+    [InlineData("task.passkey_keys=27")]
     public void BadSettingsGiveOneLineAndExitCodeTwo(params string[] overrides)
     {
         using var dir = TestConfigs.TempDir();
