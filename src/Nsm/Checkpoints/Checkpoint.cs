@@ -92,7 +92,7 @@ public static class Checkpoint
         List<(int, long)> counts;
         try
         {
-            counts = JsonNode.Parse(File.ReadAllText(path))!.AsObject()
+            counts = JsonNode.Parse(File.ReadAllText(path), documentOptions: StrictJson.Document)!.AsObject()
                 .Select(kv => (int.Parse(kv.Key.StartsWith("layers.", StringComparison.Ordinal) ? kv.Key[7..] : throw new FormatException(kv.Key)), kv.Value!.GetValue<long>())).ToList();
         }
         catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or OverflowException)
@@ -148,7 +148,7 @@ public static class Checkpoint
         if (!File.Exists(path)) throw new InvalidDataException($"{dir} has no {StateFile}; the checkpoint is incomplete");
         try
         {
-            var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            var json = JsonNode.Parse(File.ReadAllText(path), documentOptions: StrictJson.Document)!.AsObject();
             return new TrainerState(json["step"]!.GetValue<long>(), json["tokens_seen"]!.GetValue<long>(), json["train_seconds"]!.GetValue<double>())
             {
                 WorldSize = json["world_size"]?.GetValue<int>() ?? 1,

@@ -108,7 +108,7 @@ public sealed class CheckpointWrite : IDisposable
         if (!File.Exists(path)) return null;
         try
         {
-            var entries = JsonNode.Parse(File.ReadAllText(path))!.AsObject()
+            var entries = JsonNode.Parse(File.ReadAllText(path), documentOptions: StrictJson.Document)!.AsObject()
                 .ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>(), StringComparer.Ordinal);
             // Names only: a journal never points outside its folder.
             if (entries.Any(kv => Path.GetFileName(kv.Key) != kv.Key || Path.GetFileName(kv.Value) != kv.Value || kv.Key.Length == 0 || kv.Value.Length == 0))
