@@ -196,6 +196,6 @@ public static class Checkpoint
     {
         if (!Directory.Exists(dir)) throw new InvalidDataException($"checkpoint folder not found: {dir}");
         foreach (var file in new[] { ConfigFile, WeightsFile })
-            if (!File.Exists(Path.Combine(dir, file))) throw new InvalidDataException($"{dir} is not a checkpoint (no {file})");
+            if (!File.Exists(CheckpointWrite.Resolve(dir, file))) throw new InvalidDataException($"{dir} is not a checkpoint (no {file})");
     }
 }

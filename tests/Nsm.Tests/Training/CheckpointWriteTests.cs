@@ -109,4 +109,28 @@ public sealed class CheckpointWriteTests
         Assert.Contains("journal", e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
+
+    /// <summary>A kill during the renames of a run's first checkpoint: the folder has no model.safetensors yet, but a committed one.</summary>
+    [Fact]
+    public void AFirstCheckpointKilledDuringItsRenamesStillResumes()
+    {
+        using var dir = TestConfigs.TempDir();
+        var config = TestConfigs.TinyCopy("train.steps=2", "train.checkpoint_every=1");
+        using var cancel = new CancellationTokenSource();
+        var first = new Nsm.Training.Trainer(config, dir.Path);
+        first.StepCompleted += step => cancel.Cancel();
+        Assert.Null(first.Run(cancel: cancel.Token));
+        // Undo the renames as if the process had died right after writing the journal.
+        var journal = new JsonObject();
+        foreach (var name in new[] { Checkpoint.WeightsFile, Checkpoint.StateFile, Checkpoint.OptimizerFile, Checkpoint.RngFile })
+        {
+            File.Move(Path.Combine(dir.Path, name), Path.Combine(dir.Path, $".{name}.1.tmp"));
+            journal[name] = $".{name}.1.tmp";
+        }
+        File.WriteAllText(Path.Combine(dir.Path, CheckpointWrite.JournalFile), journal.ToJsonString());
+        var result = Nsm.Tests.Cli.CliHarness.Run("train", "--resume", dir.Path);
+        Assert.True(result.Code == 0, result.Error);
+        Assert.Equal(2, Checkpoint.LoadState(dir.Path).Step);
+        Assert.Empty(Directory.GetFiles(dir.Path, ".*.tmp"));
+    }
 }
