@@ -107,7 +107,7 @@ public static class SafeTensors
                 var offsets = entry["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
                 // Checked before anything is allocated: a corrupt shape would otherwise reach libtorch
                 // (a negative or overflowing size, or terabytes asked of the allocator).
-                if (offsets.Length != 2 || shape.Any(d => d < 0) || offsets[0] < 0 || offsets[1] < offsets[0] || dataStart + offsets[1] > bytes.Length
+                if (offsets.Length != 2 || shape.Any(d => d < 0) || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > bytes.Length - dataStart
                     || offsets[1] - offsets[0] != checked(shape.Aggregate(ElementBytes[dtype], (a, d) => a * d)))
                     throw new InvalidDataException($"{path} is truncated or corrupt (tensor '{name}')");
                 var length = offsets[1] - offsets[0];

@@ -64,6 +64,7 @@ public sealed class SafeTensorsTests
     [InlineData("""{"a":{"dtype":"F32","shape":[4000000000000,4000000000000],"data_offsets":[0,16]}}""")]
     [InlineData("""{"a":{"dtype":"F32","shape":[1000000000000],"data_offsets":[0,16]}}""")]
     [InlineData("""{"a":{"dtype":"F32","shape":[4],"data_offsets":[16,0]}}""")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2305843009213693950],"data_offsets":[0,9223372036854775800]}}""")]
     [InlineData("""{"a":{"dtype":"F32","shape":[4],"data_offsets":[0]}}""")]
     [InlineData("""{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16,32]}}""")]
     [InlineData("""{"a":{"dtype":"F32","shape":[4.5],"data_offsets":[0,16]}}""")]

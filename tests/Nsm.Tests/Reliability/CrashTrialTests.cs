@@ -31,7 +31,7 @@ public sealed class CrashTrialTests
     ];
 
     [Fact]
-    public void TwoKilledRunsResumeToTheUninterruptedWeights() => Trials(2, seed: 19, steps: 20);
+    public void TwoKilledRunsResumeToTheUninterruptedWeights() => Trials(2, seed: 19, steps: 12);
 
     [Fact]
     [Trait("Category", "Slow")]
