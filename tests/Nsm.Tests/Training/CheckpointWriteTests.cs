@@ -133,4 +133,15 @@ public sealed class CheckpointWriteTests
         Assert.Equal(2, Checkpoint.LoadState(dir.Path).Step);
         Assert.Empty(Directory.GetFiles(dir.Path, ".*.tmp"));
     }
+
+    [Fact]
+    public void AFreshRunRefusesAFolderWhoseOnlyCheckpointIsInAJournal()
+    {
+        using var dir = TestConfigs.TempDir();
+        File.WriteAllText(Path.Combine(dir.Path, $".{Checkpoint.StateFile}.1.tmp"), """{"step": 1, "tokens_seen": 8, "train_seconds": 0.1}""");
+        File.WriteAllText(Path.Combine(dir.Path, CheckpointWrite.JournalFile), $$"""{"{{Checkpoint.StateFile}}": ".{{Checkpoint.StateFile}}.1.tmp"}""");
+        var result = Nsm.Tests.Cli.CliHarness.Run("train", "--preset", "copy-transformer", "--set", "train.steps=1", "--out", dir.Path);
+        Assert.Equal(2, result.Code);
+        Assert.Contains("already holds a checkpoint", Assert.Single(result.ErrorLines));
+    }
 }
