@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using Nsm.Checkpoints;
 using Nsm.Cli.Commands;
 using Nsm.Core;
 using Nsm.Training;
@@ -71,6 +72,12 @@ public static class CommandLine
             error.WriteLine($"error: {FirstLine(e.Message)}");
             return 2;
         }
+        catch (IOException e) when (e is CheckpointWriteException || e.HResult is NoSpaceLeft or DiskQuotaExceeded)
+        {
+            // A full disk is the machine's state, not a bug: one line that names it and the path, as for bad input.
+            error.WriteLine($"error: {FirstLine(e.Message)}");
+            return 2;
+        }
         catch (TrainingDivergedException e)
         {
             error.WriteLine($"error: {FirstLine(e.Message)}");
@@ -82,6 +89,9 @@ public static class CommandLine
             return 1;
         }
     }
+
+    /// <summary>ENOSPC and EDQUOT on Linux, which .NET gives as the IOException's HResult.</summary>
+    private const int NoSpaceLeft = 28, DiskQuotaExceeded = 122;
 
     private static string FirstLine(string message) => message.Split('\n')[0].TrimEnd();
 }

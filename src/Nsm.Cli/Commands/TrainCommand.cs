@@ -39,7 +39,7 @@ public static class TrainCommand
         {
             config = options.Load(parse);
             runDir = outDir ?? Path.Combine("runs", $"{options.Name(parse)}-{DateTime.Now:yyyyMMdd-HHmmss}");
-            if (File.Exists(Path.Combine(runDir, Checkpoint.StateFile)))
+            if (File.Exists(CheckpointWrite.Resolve(runDir, Checkpoint.StateFile)))
                 throw new UsageException($"{runDir} already holds a checkpoint; use --resume {runDir} to continue it or choose another --out");
         }
         // Ctrl+C ends the run cleanly: the current step finishes and a checkpoint is written.

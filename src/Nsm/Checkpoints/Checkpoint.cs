@@ -24,8 +24,8 @@ public sealed record TrainerState(long Step, long TokensSeen, double TrainSecond
 /// state), <c>rng.safetensors</c> (torch's generator state), <c>trainer_state.json</c>
 /// (step, tokens, time) and, for models whose slot counts change (<see cref="IAdaptiveSlots"/>),
 /// <c>slots.json</c> (the slots each layer holds, so the model is rebuilt at that size before its
-/// weights load; a folder without it holds the slots the config gives). Every file is written
-/// atomically; trainer_state.json is written last.
+/// weights load; a folder without it holds the slots the config gives). The files are written
+/// together as one <see cref="CheckpointWrite"/> (all or none, even when the process is killed).
 /// </summary>
 public static class Checkpoint
 {
@@ -36,23 +36,35 @@ public static class Checkpoint
     public const string StateFile = "trainer_state.json";
     public const string SlotsFile = "slots.json";
 
+    /// <summary>
+    /// Writes every file of the checkpoint as one <see cref="CheckpointWrite"/>: a kill at any
+    /// moment leaves the previous checkpoint or this one, and a failed write (a full disk) is a
+    /// <see cref="CheckpointWriteException"/> that leaves the previous one as it was.
+    /// </summary>
     public static void Save(string dir, RunConfig config, SequenceModel model, OptimizerHelper? optimizer, TrainerState state)
     {
-        Directory.CreateDirectory(dir);
-        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), ConfigLoader.Serialize(config));
-        SaveWeights(Path.Combine(dir, WeightsFile), model);
-        if (model is IAdaptiveSlots adaptive) SaveSlotCounts(dir, adaptive);
-        if (optimizer is not null)
-            AtomicFile.Write(Path.Combine(dir, OptimizerFile), tmp => optimizer.save_state_dict(tmp));
-        using (var rng = torch.get_rng_state())
-            SafeTensors.Save(Path.Combine(dir, RngFile), new Dictionary<string, Tensor> { ["torch"] = rng });
-        AtomicFile.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(new JsonObject
+        using var write = new CheckpointWrite(dir);
+        try
         {
-            ["step"] = state.Step,
-            ["tokens_seen"] = state.TokensSeen,
-            ["train_seconds"] = state.TrainSeconds,
-            ["world_size"] = state.WorldSize,
-        }, ConfigLoader.WriteOptions));
+            write.Add(ConfigFile, tmp => File.WriteAllText(tmp, ConfigLoader.Serialize(config)));
+            write.Add(WeightsFile, tmp => SaveWeights(tmp, model));
+            if (model is IAdaptiveSlots adaptive) write.Add(SlotsFile, tmp => File.WriteAllText(tmp, SlotCountsJson(adaptive)));
+            if (optimizer is not null) write.Add(OptimizerFile, tmp => optimizer.save_state_dict(tmp));
+            using (var rng = torch.get_rng_state())
+                write.Add(RngFile, tmp => SafeTensors.Save(tmp, new Dictionary<string, Tensor> { ["torch"] = rng }));
+            write.Add(StateFile, tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(new JsonObject
+            {
+                ["step"] = state.Step,
+                ["tokens_seen"] = state.TokensSeen,
+                ["train_seconds"] = state.TrainSeconds,
+                ["world_size"] = state.WorldSize,
+            }, ConfigLoader.WriteOptions)));
+            write.Commit();
+        }
+        catch (IOException e) when (e is not CheckpointWriteException)
+        {
+            throw new CheckpointWriteException($"could not write the checkpoint of step {state.Step} in {dir}: {e.Message}; the checkpoint there before is unchanged", e);
+        }
     }
 
     public static void SaveWeights(string path, SequenceModel model)
@@ -60,12 +72,12 @@ public static class Checkpoint
         SafeTensors.Save(path, model.state_dict(), new Dictionary<string, string> { ["format"] = "pt", ["library"] = "nsm" });
     }
 
-    /// <summary>Writes slots.json: {"layers.&lt;i&gt;": slots} for every slot layer.</summary>
-    public static void SaveSlotCounts(string dir, IAdaptiveSlots model)
+    /// <summary>slots.json's text: {"layers.&lt;i&gt;": slots} for every slot layer.</summary>
+    private static string SlotCountsJson(IAdaptiveSlots model)
     {
         var json = new JsonObject();
         foreach (var (layer, slots) in model.SlotCounts) json[$"layers.{layer}"] = slots;
-        AtomicFile.WriteAllText(Path.Combine(dir, SlotsFile), JsonSerializer.Serialize(json, ConfigLoader.WriteOptions));
+        return JsonSerializer.Serialize(json, ConfigLoader.WriteOptions);
     }
 
     /// <summary>
@@ -75,12 +87,12 @@ public static class Checkpoint
     /// </summary>
     public static void LoadSlotCounts(string dir, SequenceModel model)
     {
-        var path = Path.Combine(dir, SlotsFile);
+        var path = CheckpointWrite.Resolve(dir, SlotsFile);
         if (!File.Exists(path) || model is not IAdaptiveSlots adaptive) return;
         List<(int, long)> counts;
         try
         {
-            counts = JsonNode.Parse(File.ReadAllText(path))!.AsObject()
+            counts = JsonNode.Parse(File.ReadAllText(path), documentOptions: StrictJson.Document)!.AsObject()
                 .Select(kv => (int.Parse(kv.Key.StartsWith("layers.", StringComparison.Ordinal) ? kv.Key[7..] : throw new FormatException(kv.Key)), kv.Value!.GetValue<long>())).ToList();
         }
         catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or OverflowException)
@@ -127,16 +139,16 @@ public static class Checkpoint
     public static RunConfig LoadConfig(string dir, IEnumerable<string>? overrides = null)
     {
         RequireCheckpoint(dir);
-        return ConfigLoader.LoadFile(Path.Combine(dir, ConfigFile), overrides);
+        return ConfigLoader.LoadFile(CheckpointWrite.Resolve(dir, ConfigFile), overrides);
     }
 
     public static TrainerState LoadState(string dir)
     {
-        var path = Path.Combine(dir, StateFile);
+        var path = CheckpointWrite.Resolve(dir, StateFile);
         if (!File.Exists(path)) throw new InvalidDataException($"{dir} has no {StateFile}; the checkpoint is incomplete");
         try
         {
-            var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            var json = JsonNode.Parse(File.ReadAllText(path), documentOptions: StrictJson.Document)!.AsObject();
             return new TrainerState(json["step"]!.GetValue<long>(), json["tokens_seen"]!.GetValue<long>(), json["train_seconds"]!.GetValue<double>())
             {
                 WorldSize = json["world_size"]?.GetValue<int>() ?? 1,
@@ -150,7 +162,7 @@ public static class Checkpoint
 
     public static void LoadOptimizer(string dir, OptimizerHelper optimizer)
     {
-        var path = Path.Combine(dir, OptimizerFile);
+        var path = CheckpointWrite.Resolve(dir, OptimizerFile);
         if (!File.Exists(path)) throw new InvalidDataException($"{dir} has no {OptimizerFile}; cannot resume");
         try
         {
@@ -164,7 +176,7 @@ public static class Checkpoint
 
     public static void LoadRng(string dir)
     {
-        var (tensors, _) = SafeTensors.Load(Path.Combine(dir, RngFile));
+        var (tensors, _) = SafeTensors.Load(CheckpointWrite.Resolve(dir, RngFile));
         using var rng = tensors["torch"];
         torch.set_rng_state(rng);
     }
@@ -176,7 +188,7 @@ public static class Checkpoint
         var task = TaskRegistry.Create(config.Task, config.Train.Seed);
         var model = ModelRegistry.Create(config.Model, task.Spec);
         LoadSlotCounts(dir, model);
-        LoadWeights(Path.Combine(dir, WeightsFile), model);
+        LoadWeights(CheckpointWrite.Resolve(dir, WeightsFile), model);
         return (config, task, model);
     }
 
@@ -184,6 +196,6 @@ public static class Checkpoint
     {
         if (!Directory.Exists(dir)) throw new InvalidDataException($"checkpoint folder not found: {dir}");
         foreach (var file in new[] { ConfigFile, WeightsFile })
-            if (!File.Exists(Path.Combine(dir, file))) throw new InvalidDataException($"{dir} is not a checkpoint (no {file})");
+            if (!File.Exists(CheckpointWrite.Resolve(dir, file))) throw new InvalidDataException($"{dir} is not a checkpoint (no {file})");
     }
 }

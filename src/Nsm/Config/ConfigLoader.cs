@@ -56,7 +56,7 @@ public static class ConfigLoader
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: StrictJson.Config);
         }
         catch (JsonException e)
         {
@@ -123,7 +123,7 @@ public static class ConfigLoader
     {
         try
         {
-            return JsonNode.Parse(raw);
+            return JsonNode.Parse(raw, documentOptions: StrictJson.Document);
         }
         catch (JsonException)
         {

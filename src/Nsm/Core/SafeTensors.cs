@@ -22,6 +22,13 @@ public static class SafeTensors
         [ScalarType.Int16] = "I16", [ScalarType.Int8] = "I8", [ScalarType.Byte] = "U8", [ScalarType.Bool] = "BOOL",
     };
 
+    private static readonly Dictionary<ScalarType, long> ElementBytes = new()
+    {
+        [ScalarType.Float32] = 4, [ScalarType.Float64] = 8, [ScalarType.Float16] = 2,
+        [ScalarType.BFloat16] = 2, [ScalarType.Int64] = 8, [ScalarType.Int32] = 4,
+        [ScalarType.Int16] = 2, [ScalarType.Int8] = 1, [ScalarType.Byte] = 1, [ScalarType.Bool] = 1,
+    };
+
     private const long MaxHeaderBytes = 100_000_000;
 
     /// <summary>Writes tensors (any device) and metadata atomically.</summary>
@@ -74,7 +81,7 @@ public static class SafeTensors
         JsonObject header;
         try
         {
-            header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength))!.AsObject();
+            header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength), documentOptions: StrictJson.Document)!.AsObject();
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
         {
@@ -98,17 +105,21 @@ public static class SafeTensors
                 if (!DtypeNames.ContainsKey(dtype) || DtypeNames[dtype] != dtypeName) throw new InvalidDataException($"{path}: unsupported dtype {dtypeName} of '{name}'");
                 var shape = entry["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
                 var offsets = entry["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
+                // Checked before anything is allocated: a corrupt shape would otherwise reach libtorch
+                // (a negative or overflowing size, or terabytes asked of the allocator).
+                if (offsets.Length != 2 || shape.Any(d => d < 0) || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > bytes.Length - dataStart
+                    || offsets[1] - offsets[0] != checked(shape.Aggregate(ElementBytes[dtype], (a, d) => a * d)))
+                    throw new InvalidDataException($"{path} is truncated or corrupt (tensor '{name}')");
                 var length = offsets[1] - offsets[0];
                 var tensor = empty(shape, dtype);
-                if (offsets[0] < 0 || dataStart + offsets[1] > bytes.Length || length != tensor.numel() * tensor.element_size())
-                    throw new InvalidDataException($"{path} is truncated or corrupt (tensor '{name}')");
                 bytes.AsSpan((int)(dataStart + offsets[0]), (int)length).CopyTo(tensor.bytes);
                 tensors[name] = device is null ? tensor : tensor.to(device);
             }
         }
-        catch (Exception e) when (e is not InvalidDataException and (InvalidOperationException or NullReferenceException or FormatException or IndexOutOfRangeException))
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or NullReferenceException or FormatException or IndexOutOfRangeException or OverflowException)
         {
             foreach (var t in tensors.Values) t.Dispose();
+            if (e is InvalidDataException) throw;
             throw new InvalidDataException($"{path} is not a safetensors file (corrupt header)");
         }
         return (tensors, metadata);

@@ -26,7 +26,7 @@ public sealed class MetricsLog : IDisposable
         {
             var kept = File.ReadAllLines(path).Where(line =>
             {
-                try { return JsonNode.Parse(line)?["step"]?.GetValue<long>() <= keep; }
+                try { return JsonNode.Parse(line, documentOptions: StrictJson.Document)?["step"]?.GetValue<long>() <= keep; }
                 catch (JsonException) { return false; }
             });
             AtomicFile.Write(path, tmp => File.WriteAllLines(tmp, kept));

@@ -77,6 +77,8 @@ public sealed class Trainer
             throw new ConfigException($"model.manage_slots_every > 0 (slots that change in training) is not supported with {comm.Size} MPI ranks; train it in one process");
         // Nothing in the run folder is read or written before its lock is held (by rank 0; the others only read it on resume).
         using var folderLock = comm.IsRoot ? RunFolderLock.Acquire(runDir, create: !resume) : null;
+        // A run killed inside a checkpoint write left its journal or temporary files: finish or drop that write.
+        if (comm.IsRoot) CheckpointWrite.Recover(runDir);
         // Slots that change in training are held physically: the optimizer is made for the slots
         // the model holds (the checkpoint's on resume; only the initially active ones otherwise).
         var adaptive = model is IAdaptiveSlots { ManageSlotsEvery: > 0 } a ? a : null;

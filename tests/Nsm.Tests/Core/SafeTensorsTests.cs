@@ -58,6 +58,31 @@ public sealed class SafeTensorsTests
         Assert.Contains("w.safetensors", error.Message);
     }
 
+    /// <summary>Headers a mutation can make that still parse: each is one InvalidDataException, before any tensor is allocated.</summary>
+    [Theory]
+    [InlineData("""{"a":{"dtype":"F32","shape":[-4],"data_offsets":[0,16]}}""")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[4000000000000,4000000000000],"data_offsets":[0,16]}}""")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[1000000000000],"data_offsets":[0,16]}}""")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[4],"data_offsets":[16,0]}}""")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2305843009213693950],"data_offsets":[0,9223372036854775800]}}""")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[4],"data_offsets":[0]}}""")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16,32]}}""")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[4.5],"data_offsets":[0,16]}}""")]
+    [InlineData("""{"a":{"dtype":"F32","shape":4,"data_offsets":[0,16]}}""")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"__metadata__":{"x":1}}""")]
+    [InlineData("""{"a":[]}""")]
+    [InlineData("""[]""")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}""")]
+    public void ParseableButWrongHeadersAreRejectedWithAClearError(string header)
+    {
+        using var dir = TestConfigs.TempDir();
+        var path = dir.Sub("w.safetensors");
+        var text = System.Text.Encoding.UTF8.GetBytes(header);
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)text.Length), .. text, .. new byte[16]]);
+        var error = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(path));
+        Assert.StartsWith(path, error.Message);
+    }
+
     [Fact]
     public void AFailedWriteLeavesThePreviousFileIntact()
     {

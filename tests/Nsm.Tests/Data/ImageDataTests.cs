@@ -57,6 +57,21 @@ public sealed class ImageDataTests
         Assert.Contains("truncated: the header promises 192 data bytes (3x8x8), found 150", e.Message);
     }
 
+    /// <summary>A corrupt dimension can promise almost 2 GB; the reader must find the file short without allocating that first.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AHeaderPromisingGigabytesIsRefusedWithoutAllocatingThem(bool gzip)
+    {
+        using var dir = TestConfigs.TempDir();
+        var path = dir.Sub(gzip ? "images.gz" : "images");
+        Fixtures.WriteIdx(path, [1, 1, 2_000_000_000], new byte[100], gzip);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<InvalidDataException>(() => IdxReader.Read(path, 3));
+        Assert.Contains("truncated", error.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, "the reader allocated what the header promised");
+    }
+
     [Fact]
     public void RejectsACutOffGzipStream()
     {

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Nsm.Tests.Reliability;
 
-/// <summary>Seeded mutations of a file's bytes or text: flips, truncations, insertions, deletions, JSON-aware swaps.</summary>
+/// <summary>Seeded mutations of a file's bytes or text: flips, truncations, insertions, deletions, JSON-aware swaps and duplicated keys.</summary>
 public sealed class Mutator(int seed)
 {
     private readonly Random random = new(seed);
@@ -31,10 +31,10 @@ public sealed class Mutator(int seed)
         return data.ToArray();
     }
 
-    /// <summary>A JSON text with a value, key or bracket changed, or bytes mutated.</summary>
+    /// <summary>A JSON text with a value, key or bracket changed, a key given twice, or bytes mutated.</summary>
     public string Json(string text)
     {
-        switch (random.Next(4))
+        switch (random.Next(5))
         {
             case 0:
             {
@@ -52,6 +52,15 @@ public sealed class Mutator(int seed)
                 var m = keys[random.Next(keys.Count)].Groups[1];
                 var name = m.Value.Length > 1 ? m.Value.Remove(random.Next(m.Value.Length), 1) : "x";
                 return text[..m.Index] + name + text[(m.Index + m.Length)..];
+            }
+            case 3:
+            {
+                // Give one key twice, with the same or another value.
+                var pairs = System.Text.RegularExpressions.Regex.Matches(text, @"""([a-z_.0-9]+)""\s*:\s*(""[^""]*""|-?[0-9.eE+-]+|true|false|null)");
+                if (pairs.Count == 0) break;
+                var m = pairs[random.Next(pairs.Count)];
+                var value = random.Next(2) == 0 ? m.Groups[2].Value : JsonValues[random.Next(JsonValues.Length)];
+                return text[..m.Index] + $"\"{m.Groups[1].Value}\": {value}, " + text[m.Index..];
             }
             case 2:
             {

@@ -33,9 +33,8 @@ public static class IdxReader
         var shape = ReadHeader(stream, path, expectedDims);
         var size = shape.Aggregate(1L, (a, d) => a * d);
         if (size > Array.MaxLength) throw new InvalidDataException($"{path}: {size} data bytes are more than one array can hold");
-        var data = new byte[size];
-        var read = ReadFully(stream, data);
-        if (read < size) throw new InvalidDataException($"{path}: truncated: the header promises {size} data bytes ({string.Join("x", shape)}), found {read}");
+        var data = ReadAtMost(stream, size);
+        if (data.Length < size) throw new InvalidDataException($"{path}: truncated: the header promises {size} data bytes ({string.Join("x", shape)}), found {data.Length}");
         if (stream.ReadByte() >= 0) throw new InvalidDataException($"{path}: has bytes after the {size} data bytes its header promises ({string.Join("x", shape)})");
         return (shape, data);
     });
@@ -83,6 +82,39 @@ public static class IdxReader
             if (shape[i] <= 0) throw new InvalidDataException($"{path}: dimension {i} is {shape[i]}");
         }
         return shape;
+    }
+
+    /// <summary>
+    /// Up to size bytes, in memory that grows with the data found rather than with what a
+    /// (possibly corrupt) header promises; one array of exactly size bytes when all are there.
+    /// </summary>
+    private static byte[] ReadAtMost(Stream stream, long size)
+    {
+        const int Block = 1 << 24;
+        if (size <= Block)
+        {
+            var whole = new byte[size];
+            var n = ReadFully(stream, whole);
+            return n == size ? whole : whole[..n];
+        }
+        var blocks = new List<byte[]>();
+        long total = 0;
+        while (total < size)
+        {
+            var block = new byte[Math.Min(Block, size - total)];
+            var n = ReadFully(stream, block);
+            blocks.Add(n == block.Length ? block : block[..n]);
+            total += n;
+            if (n < block.Length) break;
+        }
+        var data = new byte[total];
+        long at = 0;
+        foreach (var block in blocks)
+        {
+            block.CopyTo(data, at);
+            at += block.Length;
+        }
+        return data;
     }
 
     private static int ReadFully(Stream stream, byte[] buffer)
