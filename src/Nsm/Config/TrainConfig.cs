@@ -89,4 +89,14 @@ public sealed record TrainConfig
     /// </summary>
     [JsonPropertyName("nonfinite")]
     public NonFinitePolicy NonFinite { get; init; } = NonFinitePolicy.Stop;
+
+    /// <summary>
+    /// Under mpirun, the seconds one collective (the weights broadcast, a step's gradient
+    /// allreduce) may wait for the slowest rank before this rank ends the job with an error line
+    /// naming the ranks that never arrived; 0 = wait forever. Default 600 (10 minutes, the
+    /// default of PyTorch's NCCL process groups); it must exceed the longest time one rank can
+    /// spend alone between collectives (rank 0 writing a checkpoint, an evaluation).
+    /// </summary>
+    [JsonPropertyName("collective_timeout_s"), ConfigRange(0, 1e7)]
+    public double CollectiveTimeoutS { get; init; } = 600;
 }

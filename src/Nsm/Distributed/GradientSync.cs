@@ -16,7 +16,7 @@ public static class GradientSync
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var flat = cat(parameters.Select(p => p.detach().reshape(-1).to(ScalarType.Float32).cpu()).ToList()).data<float>().ToArray();
-        comm.Broadcast(flat);
+        comm.Broadcast(flat, "broadcast of rank 0's initial weights");
         CopyInto(flat, parameters.Select(p => (Tensor)p).ToList());
     }
 
@@ -29,9 +29,9 @@ public static class GradientSync
     /// <paramref name="statistics"/> (float32 buffers that the forward pass updates from its rows,
     /// such as the NSM's slot-usage EMAs), which ranks with equal row counts turn into the
     /// statistics of the global batch for any update linear in the batch mean.
-    /// Returns the global mean loss (NaN if any rank's was not finite).
+    /// Returns the global mean loss (NaN if any rank's was not finite). <paramref name="step"/> (1-based) names the allreduce in errors.
     /// </summary>
-    public static double AllReduce(Communicator comm, IReadOnlyList<Parameter> parameters, IReadOnlyList<Tensor> statistics, double loss, long count)
+    public static double AllReduce(Communicator comm, IReadOnlyList<Parameter> parameters, IReadOnlyList<Tensor> statistics, double loss, long count, long step)
     {
         if (comm.Size == 1) return loss;
         using var scope = NewDisposeScope();
@@ -57,7 +57,7 @@ public static class GradientSync
         }
         buffer[total] = double.IsFinite(loss) ? (float)(loss * count) : float.NaN;
         buffer[total + 1] = count;
-        comm.AllReduceSum(buffer);
+        comm.AllReduceSum(buffer, $"gradient allreduce of step {step}");
         var globalCount = buffer[total + 1];
         for (var i = 0; i < total; i++) buffer[i] /= globalCount;
         CopyIntoGradients(buffer, parameters);

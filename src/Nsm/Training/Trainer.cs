@@ -104,6 +104,7 @@ public sealed class Trainer
         using var metrics = comm.IsRoot ? new MetricsLog(runDir, resume ? state.Step : null) : null;
         var progress = new ProgressReporter(output, train.Steps, ProgressReporter.IsTerminal && output == Console.Out);
         var parameters = model.parameters().ToList();
+        comm.CollectiveTimeout = train.CollectiveTimeoutS > 0 ? TimeSpan.FromSeconds(train.CollectiveTimeoutS) : Timeout.InfiniteTimeSpan;
         // Every rank starts from rank 0's weights (they already agree when seeded alike; DDP does the same).
         GradientSync.BroadcastParameters(comm, parameters);
         var statistics = model.buffers().Where(b => b.dtype == ScalarType.Float32).ToList();
@@ -148,7 +149,8 @@ public sealed class Trainer
                 {
                     // Every rank joins the allreduce; a non-finite loss on any rank makes the global one NaN, so all skip alike.
                     if (finite) total.backward();
-                    lastLoss = GradientSync.AllReduce(comm, parameters, statistics, finite ? lastLoss : double.NaN, scored);
+                    FaultInjection.BeforeAllReduce(comm.Rank, step + 1);
+                    lastLoss = GradientSync.AllReduce(comm, parameters, statistics, finite ? lastLoss : double.NaN, scored, step + 1);
                     finite = double.IsFinite(lastLoss);
                 }
                 if (finite)
