@@ -99,4 +99,12 @@ public sealed record TrainConfig
     /// </summary>
     [JsonPropertyName("collective_timeout_s"), ConfigRange(0, 1e7)]
     public double CollectiveTimeoutS { get; init; } = 600;
+
+    /// <summary>
+    /// Under mpirun, every this many steps all ranks compare a hash of their weights and float
+    /// buffers (one allgather of 8 bytes per rank) and the job stops with an error naming any rank
+    /// whose weights differ from rank 0's; 0 (default) = never. For tests and debugging.
+    /// </summary>
+    [JsonPropertyName("replica_check_every"), ConfigRange(0, 1e9)]
+    public int ReplicaCheckEvery { get; init; }
 }

@@ -118,7 +118,7 @@ public sealed class Trainer
         var tokens = state.TokensSeen;
         var previousSeconds = state.TrainSeconds;
         double lastLoss = double.NaN, windowLoss = 0;
-        long windowTokens = 0, windowSteps = 0, windowLossSteps = 0, skippedInARow = 0;
+        long windowTokens = 0, windowSteps = 0, windowLossSteps = 0, skippedInARow = 0, replicaChecks = 0;
         var windowClock = Stopwatch.StartNew();
         var slotStatistics = train.SlotStatistics ? model as ISlotStatistics : null;
         model.train();
@@ -175,6 +175,11 @@ public sealed class Trainer
                 windowTokens += batchTokens;
             }
             step++;
+            if (comm.Size > 1 && train.ReplicaCheckEvery > 0 && step % train.ReplicaCheckEvery == 0)
+            {
+                ReplicaCheck.Check(comm, parameters.Select(p => (Tensor)p).Concat(statistics), step);
+                replicaChecks++;
+            }
             // Between steps, so no autograd graph holds the old shapes: pruned slots leave the tensors, new ones join.
             if (adaptive is not null && step % adaptive.ManageSlotsEvery == 0) OptimizerSlots.Remap(optimizer, adaptive.ManageSlots());
             StepCompleted?.Invoke(step);
@@ -238,6 +243,7 @@ public sealed class Trainer
             GlobalBatch = globalBatch,
         };
         if (comm.IsRoot) AtomicFile.WriteAllText(Path.Combine(runDir, SummaryFile), JsonSerializer.Serialize(summary, SummaryJson));
+        if (replicaChecks > 0) progress.Line($"replica check: the weights of all {comm.Size} ranks were identical at each of {replicaChecks} checks (train.replica_check_every = {train.ReplicaCheckEvery})");
         progress.Line($"done: {step} steps, eval loss {final.Loss:F4}, accuracy {final.Accuracy:P2}, {summary.TrainTokensPerSec:F0} tok/s; wrote {runDir}");
         return summary;
     }
