@@ -41,4 +41,11 @@ public sealed record RunSummary(
     /// <summary>Sequences per optimizer step over all ranks: world_size x train.batch_size.</summary>
     [JsonPropertyName("global_batch")]
     public long GlobalBatch { get; init; }
+
+    /// <summary>
+    /// With world_size &gt; 1, the mean milliseconds per step in the gradient allreduce (packing,
+    /// waiting for the slowest rank, the MPI call, unpacking) over this session's steps; null otherwise.
+    /// </summary>
+    [JsonPropertyName("allreduce_ms_per_step"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? AllReduceMsPerStep { get; init; }
 }

@@ -119,6 +119,9 @@ public sealed class Trainer
         var previousSeconds = state.TrainSeconds;
         double lastLoss = double.NaN, windowLoss = 0;
         long windowTokens = 0, windowSteps = 0, windowLossSteps = 0, skippedInARow = 0, replicaChecks = 0;
+        // Time in the gradient allreduce (packing, waiting for the slowest rank, unpacking) over the log window.
+        var allReduceClock = new Stopwatch();
+        var allReduceTotal = TimeSpan.Zero;
         var windowClock = Stopwatch.StartNew();
         var slotStatistics = train.SlotStatistics ? model as ISlotStatistics : null;
         model.train();
@@ -150,7 +153,9 @@ public sealed class Trainer
                     // Every rank joins the allreduce; a non-finite loss on any rank makes the global one NaN, so all skip alike.
                     if (finite) total.backward();
                     FaultInjection.BeforeAllReduce(comm.Rank, step + 1);
+                    allReduceClock.Start();
                     lastLoss = GradientSync.AllReduce(comm, parameters, statistics, finite ? lastLoss : double.NaN, scored, step + 1);
+                    allReduceClock.Stop();
                     finite = double.IsFinite(lastLoss);
                 }
                 if (finite)
@@ -199,6 +204,9 @@ public sealed class Trainer
                 var eta = TimeSpan.FromSeconds(seconds / windowSteps * (train.Steps - step));
                 progress.Log(step, meanLoss, lr, tokensPerSecond, eta);
                 var record = new Dictionary<string, double> { ["loss"] = meanLoss, ["lr"] = lr, ["tokens_per_sec"] = tokensPerSecond, ["tokens"] = tokens };
+                if (comm.Size > 1) record["allreduce_ms"] = allReduceClock.Elapsed.TotalMilliseconds / windowSteps;
+                allReduceTotal += allReduceClock.Elapsed;
+                allReduceClock.Reset();
                 if (slotStatistics is not null)
                 {
                     foreach (var (key, value) in slotStatistics.SlotStatistics()) record[key] = value;
@@ -241,6 +249,7 @@ public sealed class Trainer
             SlotStatistics = (model as ISlotStatistics)?.SlotStatistics().Where(kv => double.IsFinite(kv.Value)).ToDictionary(),
             WorldSize = comm.Size,
             GlobalBatch = globalBatch,
+            AllReduceMsPerStep = comm.Size > 1 && step > state.Step ? (allReduceTotal + allReduceClock.Elapsed).TotalMilliseconds / (step - state.Step) : null,
         };
         if (comm.IsRoot) AtomicFile.WriteAllText(Path.Combine(runDir, SummaryFile), JsonSerializer.Serialize(summary, SummaryJson));
         if (replicaChecks > 0) progress.Line($"replica check: the weights of all {comm.Size} ranks were identical at each of {replicaChecks} checks (train.replica_check_every = {train.ReplicaCheckEvery})");

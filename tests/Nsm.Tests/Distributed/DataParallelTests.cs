@@ -6,8 +6,8 @@ namespace Nsm.Tests.Distributed;
 
 /// <summary>
 /// Two MPI ranks on loopback, each with batch b, train exactly as one process with batch 2b:
-/// the same loss curve and the same final weights, and both ranks hold bit-identical
-/// weights after every step. Needs Open MPI's mpirun (.ci/run installs it).
+/// the same loss curve and the same final weights, and both ranks hold bit-identical weights
+/// after every step. Needs Open MPI's mpirun (.ci/run installs it).
 /// </summary>
 [Collection(MpiRun.Collection)]
 public sealed class DataParallelTests
@@ -32,9 +32,13 @@ public sealed class DataParallelTests
         var difference = MaxWeightDifference(root["single"], root["ranks"]);
         Assert.True(difference <= 1e-6, $"weights differ by {difference}");
 
+        // The time in the allreduce is recorded with K > 1 only.
+        Assert.All(TrainRecords(root["ranks"]), r => Assert.True(r["allreduce_ms"]!.GetValue<double>() >= 0));
+        Assert.All(TrainRecords(root["single"]), r => Assert.Null(r["allreduce_ms"]));
         var summary = JsonNode.Parse(File.ReadAllText(root["ranks/summary.json"]))!;
         Assert.Equal(2, summary["world_size"]!.GetValue<int>());
         Assert.Equal(4, summary["global_batch"]!.GetValue<long>());
+        Assert.True(summary["allreduce_ms_per_step"]!.GetValue<double>() > 0);
     }
 
     [Fact]
