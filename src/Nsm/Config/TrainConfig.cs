@@ -9,9 +9,18 @@ public sealed record TrainConfig
     [JsonPropertyName("steps"), ConfigRange(0, 1e9)]
     public int Steps { get; init; } = 500;
 
-    /// <summary>Sequences per step.</summary>
+    /// <summary>Sequences per step (per micro-batch with grad_accum > 1, per rank under mpirun).</summary>
     [JsonPropertyName("batch_size"), ConfigRange(1, 1_000_000)]
     public int BatchSize { get; init; } = 32;
+
+    /// <summary>
+    /// Micro-batches of batch_size rows per optimizer step (gradient accumulation); the step's
+    /// gradient is that of one batch of grad_accum x batch_size rows, with the memory of one
+    /// micro-batch. Default 1. Under mpirun each rank accumulates, so the global batch is
+    /// world_size x grad_accum x batch_size.
+    /// </summary>
+    [JsonPropertyName("grad_accum"), ConfigRange(1, 1_000_000)]
+    public int GradAccum { get; init; } = 1;
 
     /// <summary>Peak learning rate of AdamW.</summary>
     [JsonPropertyName("lr"), ConfigRange(0, 10)]

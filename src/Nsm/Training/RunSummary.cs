@@ -38,7 +38,7 @@ public sealed record RunSummary(
     [JsonPropertyName("world_size")]
     public int WorldSize { get; init; } = 1;
 
-    /// <summary>Sequences per optimizer step over all ranks: world_size x train.batch_size.</summary>
+    /// <summary>Sequences per optimizer step over all ranks: world_size x train.grad_accum x train.batch_size.</summary>
     [JsonPropertyName("global_batch")]
     public long GlobalBatch { get; init; }
 

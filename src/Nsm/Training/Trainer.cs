@@ -108,9 +108,13 @@ public sealed class Trainer
         // Every rank starts from rank 0's weights (they already agree when seeded alike; DDP does the same).
         GradientSync.BroadcastParameters(comm, parameters);
         var statistics = model.buffers().Where(b => b.dtype == ScalarType.Float32).ToList();
-        var globalBatch = (long)comm.Size * train.BatchSize;
-        var ranks = comm.Size > 1 ? $" on each of {comm.Size} MPI ranks (global batch {globalBatch})" : "";
-        progress.Line($"model {config.Model.Kind}: {model.ParameterCount():N0} parameters; task {task.Name}; {train.Steps} steps on {device.type} with {torch.get_num_threads()} threads{ranks}");
+        // Each rank trains on grad_accum micro-batches of batch_size rows per step.
+        var rankBatch = (long)train.GradAccum * train.BatchSize;
+        var globalBatch = comm.Size * rankBatch;
+        var accumulation = train.GradAccum > 1 ? $" in {train.GradAccum} micro-batches of {train.BatchSize}" : "";
+        var ranks = comm.Size > 1 ? $" on each of {comm.Size} MPI ranks" : "";
+        var layout = accumulation.Length + ranks.Length > 0 ? $"{accumulation}{ranks} (global batch {globalBatch})" : "";
+        progress.Line($"model {config.Model.Kind}: {model.ParameterCount():N0} parameters; task {task.Name}; {train.Steps} steps on {device.type} with {torch.get_num_threads()} threads{layout}");
 
         var wall = Stopwatch.StartNew();
         var trainTime = Stopwatch.StartNew();
@@ -138,20 +142,32 @@ public sealed class Trainer
             {
                 // The batch of all ranks together; this rank trains on its rows (all of them in one process).
                 using var globalRows = task.TrainBatch(step, (int)globalBatch, device);
-                using var batch = comm.Size > 1 ? Rows(globalRows, (long)comm.Rank * train.BatchSize, train.BatchSize) : globalRows;
+                using var batch = comm.Size > 1 ? GradientAccumulation.Rows(globalRows, comm.Rank * rankBatch, rankBatch) : globalRows;
                 optimizer.zero_grad();
                 if (IsLogStep(step + 1)) slotStatistics?.WatchNextPass();
-                var logits = model.forward(batch.Inputs, batch.PaddingMask);
-                var (loss, _, scored) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output, train.LabelSmoothing);
-                var total = model.AuxiliaryLoss() is { } aux ? loss + aux : loss;
-                lastLoss = loss.item<float>();
-                // A non-finite loss never reaches the weights: its step is refused before backward.
-                // With no auxiliary loss, total is loss itself: one read of the value per step.
-                var finite = double.IsFinite(ReferenceEquals(total, loss) ? lastLoss : total.item<float>());
+                // With micro-batches the gradient is already in .grad (total stays null); otherwise backward follows the finiteness check.
+                Tensor? total = null;
+                long scored;
+                bool finite;
+                if (train.GradAccum > 1)
+                {
+                    (lastLoss, scored) = GradientAccumulation.Run(model, batch, train.BatchSize, parameters, statistics, task.Spec.Output, train.LabelSmoothing);
+                    finite = double.IsFinite(lastLoss);
+                }
+                else
+                {
+                    var logits = model.forward(batch.Inputs, batch.PaddingMask);
+                    (var loss, _, scored) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output, train.LabelSmoothing);
+                    total = model.AuxiliaryLoss() is { } aux ? loss + aux : loss;
+                    lastLoss = loss.item<float>();
+                    // A non-finite loss never reaches the weights: its step is refused before backward.
+                    // With no auxiliary loss, total is loss itself: one read of the value per step.
+                    finite = double.IsFinite(ReferenceEquals(total, loss) ? lastLoss : total.item<float>());
+                }
                 if (comm.Size > 1)
                 {
                     // Every rank joins the allreduce; a non-finite loss on any rank makes the global one NaN, so all skip alike.
-                    if (finite) total.backward();
+                    if (finite) total?.backward();
                     FaultInjection.BeforeAllReduce(comm.Rank, step + 1);
                     allReduceClock.Start();
                     lastLoss = GradientSync.AllReduce(comm, parameters, statistics, finite ? lastLoss : double.NaN, scored, step + 1);
@@ -160,7 +176,7 @@ public sealed class Trainer
                 }
                 if (finite)
                 {
-                    if (comm.Size == 1) total.backward();
+                    if (comm.Size == 1) total?.backward();
                     // After the allreduce every rank holds the global gradient, so this is the global norm.
                     if (train.GradClip > 0) nn.utils.clip_grad_norm_(parameters, train.GradClip);
                     optimizer.step();
@@ -265,10 +281,6 @@ public sealed class Trainer
     {
         if (comm.IsRoot) Checkpoint.Save(runDir, config, model, optimizer, state with { WorldSize = comm.Size });
     }
-
-    /// <summary>Rows start .. start + count - 1 of a batch (views of its tensors).</summary>
-    private static Batch Rows(Batch batch, long start, long count) =>
-        new(batch.Inputs.narrow(0, start, count), batch.Targets.narrow(0, start, count), batch.LossMask?.narrow(0, start, count), batch.PaddingMask?.narrow(0, start, count));
 
     // Every rank evaluates the whole set (same weights, same result); rank 0 records it.
     private EvalResult RecordEval(SequenceModel model, ITask task, Device device, long step, MetricsLog? metrics, ProgressReporter progress)
