@@ -131,9 +131,12 @@ public sealed class Trainer
         model.train();
         using var gcPause = GcPause.Start();
 
+        // With K > 1 the ranks stop on what they agreed in the last allreduce, not each on its own clock.
+        var agreed = default(StopVotes);
         while (step < train.Steps)
         {
-            if (train.MaxSeconds > 0 && previousSeconds + trainTime.Elapsed.TotalSeconds >= train.MaxSeconds) break;
+            var timeUp = train.MaxSeconds > 0 && previousSeconds + trainTime.Elapsed.TotalSeconds >= train.MaxSeconds;
+            if (comm.Size > 1 ? agreed.TimeUp : timeUp) break;
             var lr = schedule.At(step);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 
@@ -170,7 +173,7 @@ public sealed class Trainer
                     if (finite) total?.backward();
                     FaultInjection.BeforeAllReduce(comm.Rank, step + 1);
                     allReduceClock.Start();
-                    lastLoss = GradientSync.AllReduce(comm, parameters, statistics, finite ? lastLoss : double.NaN, scored, step + 1);
+                    (lastLoss, agreed) = GradientSync.AllReduce(comm, parameters, statistics, finite ? lastLoss : double.NaN, scored, new StopVotes(timeUp, cancel.IsCancellationRequested), step + 1);
                     allReduceClock.Stop();
                     finite = double.IsFinite(lastLoss);
                 }
@@ -241,7 +244,7 @@ public sealed class Trainer
                 RecordEval(model, task, device, step, metrics, progress);
             if (train.CheckpointEvery > 0 && step % train.CheckpointEvery == 0 && step != train.Steps)
                 SaveCheckpoint(model, optimizer, new TrainerState(step, tokens, previousSeconds + trainTime.Elapsed.TotalSeconds));
-            if (cancel.IsCancellationRequested && step < train.Steps)
+            if ((comm.Size > 1 ? agreed.Cancelled : cancel.IsCancellationRequested) && step < train.Steps)
             {
                 SaveCheckpoint(model, optimizer, new TrainerState(step, tokens, previousSeconds + trainTime.Elapsed.TotalSeconds));
                 progress.Line($"interrupted at step {step}; checkpoint written to {runDir} (continue with --resume)");

@@ -42,6 +42,17 @@ public sealed class DataParallelTests
     }
 
     [Fact]
+    public void TrainMaxSecondsStopsEveryRankAtTheSameStep()
+    {
+        using var root = Folder();
+        // Each rank reads its own clock; the time-up vote in the allreduce makes them stop together (else one would wait for the other).
+        var result = TrainOk(2, $"train --preset associative-recall-nsm --out {root.Path}", $"{Tiny} model.num_states=4 train.batch_size=2 train.steps=100000 train.log_every=1000 train.max_seconds=1 train.replica_check_every=10 train.collective_timeout_s=30");
+        var steps = JsonNode.Parse(File.ReadAllText(root["summary.json"]))!["steps"]!.GetValue<long>();
+        Assert.InRange(steps, 1, 99_999);
+        Assert.True(result.Elapsed < TimeSpan.FromSeconds(60), $"took {result.Elapsed}");
+    }
+
+    [Fact]
     public void WithoutAnMpiEnvironmentNoMpiLibraryIsLoaded()
     {
         Assert.Null(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE"));
