@@ -18,10 +18,12 @@ internal sealed class Arrivals
     private readonly GCHandle pin;
     private readonly IntPtr[] requests;
     private readonly int[] ranks;
+    private readonly bool root;
 
     private Arrivals(int rank, int size, int sequence)
     {
         // Rank 0: one receive per other rank; the others: one send to rank 0.
+        root = rank == 0;
         ranks = rank == 0 ? Enumerable.Range(1, size - 1).ToArray() : [0];
         notices = Enumerable.Repeat(sequence, ranks.Length).ToArray();
         requests = new IntPtr[ranks.Length];
@@ -54,7 +56,7 @@ internal sealed class Arrivals
     }
 
     /// <summary>On rank 0, the ranks whose notice has not come (empty on the others).</summary>
-    public IReadOnlyList<int> Missing => ranks[0] == 0 ? [] : ranks.Where((_, i) => requests[i] != IntPtr.Zero).ToArray();
+    public IReadOnlyList<int> Missing => root ? ranks.Where((_, i) => requests[i] != IntPtr.Zero).ToArray() : [];
 
     /// <summary>Unpins the notices; only after <see cref="Poll"/> returned true (MPI may still write them before).</summary>
     public void Release() => pin.Free();

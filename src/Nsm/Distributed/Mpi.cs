@@ -56,8 +56,6 @@ internal static class Mpi
     [DllImport(Library)] public static extern int MPI_Finalize();
     [DllImport(Library)] public static extern int MPI_Comm_rank(IntPtr comm, out int rank);
     [DllImport(Library)] public static extern int MPI_Comm_size(IntPtr comm, out int size);
-    [DllImport(Library)] public static extern int MPI_Allreduce(IntPtr sendBuffer, IntPtr receiveBuffer, int count, IntPtr datatype, IntPtr op, IntPtr comm);
-    [DllImport(Library)] public static extern int MPI_Bcast(IntPtr buffer, int count, IntPtr datatype, int root, IntPtr comm);
     [DllImport(Library)] public static extern int MPI_Abort(IntPtr comm, int errorCode);
 
     // The non-blocking forms, polled with MPI_Test so that a wait can end by a deadline.
