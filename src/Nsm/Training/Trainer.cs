@@ -199,6 +199,7 @@ public sealed class Trainer
                 windowTokens += batchTokens;
             }
             step++;
+            FaultInjection.AfterStep(comm.Rank, step, parameters);
             if (comm.Size > 1 && train.ReplicaCheckEvery > 0 && step % train.ReplicaCheckEvery == 0)
             {
                 ReplicaCheck.Check(comm, parameters.Select(p => (Tensor)p).Concat(statistics), step);

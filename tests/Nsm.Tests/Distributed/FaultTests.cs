@@ -48,6 +48,16 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public void ARankWhoseWeightsDriftIsNamedByTheReplicaCheck()
+    {
+        using var root = Folder();
+        var result = Train(2, $"{Preset} --out {root["drift"]}", $"{Overrides} train.replica_check_every=2", Fault("1:3:drift"));
+        Assert.NotEqual(0, result.Code);
+        // Drift after step 3 is found by the check after step 4, on both ranks; whichever prints first aborts the job.
+        Assert.Contains("of 2 failed: after step 4 the weights of rank 1 differ from rank 0's", result.Error);
+    }
+
+    [Fact]
     public void AFailedRankEndsTheJobAndItsCheckpointResumesToTheUninterruptedRun()
     {
         using var root = Folder();
