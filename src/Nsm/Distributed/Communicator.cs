@@ -75,6 +75,13 @@ public sealed class Communicator : IDisposable
         Complete(buffer, what, at => Mpi.MPI_Iallreduce(Mpi.InPlace, at, buffer.Length, Mpi.Float, Mpi.Sum, Mpi.CommWorld, out var request) is var code && code == 0 ? request : Fail(code, "MPI_Iallreduce"));
     }
 
+    /// <summary>Sums <paramref name="buffer"/> element-wise over all ranks, in place, in float64 (sums and counts that float32 would round).</summary>
+    public void AllReduceSum(double[] buffer, string what)
+    {
+        if (!mpi) return;
+        Complete(buffer, what, at => Mpi.MPI_Iallreduce(Mpi.InPlace, at, buffer.Length, Mpi.Double, Mpi.Sum, Mpi.CommWorld, out var request) is var code && code == 0 ? request : Fail(code, "MPI_Iallreduce"));
+    }
+
     /// <summary>Overwrites <paramref name="buffer"/> on every rank with rank 0's (one MPI_Ibcast).</summary>
     public void Broadcast(float[] buffer, string what)
     {

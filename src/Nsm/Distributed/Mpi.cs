@@ -20,6 +20,7 @@ internal static class Mpi
 
     public static IntPtr CommWorld { get; private set; }
     public static IntPtr Float { get; private set; }
+    public static IntPtr Double { get; private set; }
     public static IntPtr Int { get; private set; }
     public static IntPtr Byte { get; private set; }
     public static IntPtr Sum { get; private set; }
@@ -36,6 +37,7 @@ internal static class Mpi
             throw new DllNotFoundException($"cannot load {Library} (install Open MPI: apt-get install openmpi-bin): {Marshal.PtrToStringAnsi(dlerror())}");
         CommWorld = NativeLibrary.GetExport(handle, "ompi_mpi_comm_world");
         Float = NativeLibrary.GetExport(handle, "ompi_mpi_float");
+        Double = NativeLibrary.GetExport(handle, "ompi_mpi_double");
         Int = NativeLibrary.GetExport(handle, "ompi_mpi_int");
         Byte = NativeLibrary.GetExport(handle, "ompi_mpi_byte");
         Sum = NativeLibrary.GetExport(handle, "ompi_mpi_op_sum");

@@ -7,7 +7,8 @@ namespace Nsm.Tests.Distributed;
 /// <summary>
 /// Two MPI ranks on loopback, each with batch b, train exactly as one process with batch 2b:
 /// the same loss curve and the same final weights, and both ranks hold bit-identical weights
-/// after every step. Needs Open MPI's mpirun (.ci/run installs it).
+/// after every step; they share the evaluation and get the whole set's result. Needs Open MPI's
+/// mpirun (.ci/run installs it).
 /// </summary>
 [Collection(MpiRun.Collection)]
 public sealed class DataParallelTests
@@ -39,6 +40,14 @@ public sealed class DataParallelTests
         Assert.Equal(2, summary["world_size"]!.GetValue<int>());
         Assert.Equal(4, summary["global_batch"]!.GetValue<long>());
         Assert.True(summary["allreduce_ms_per_step"]!.GetValue<double>() > 0);
+
+        // The ranks shared the final evaluation (every other batch each, the sums reduced): the whole set, the same result.
+        var singleEval = JsonNode.Parse(File.ReadAllText(root["single/summary.json"]))!["eval"]!;
+        var ranksEval = summary["eval"]!;
+        Assert.Equal(singleEval["count"]!.GetValue<long>(), ranksEval["count"]!.GetValue<long>());
+        Assert.Equal(singleEval["accuracy"]!.GetValue<double>(), ranksEval["accuracy"]!.GetValue<double>());
+        var (e, r) = (singleEval["loss"]!.GetValue<double>(), ranksEval["loss"]!.GetValue<double>());
+        Assert.True(Math.Abs(e - r) <= 1e-5 * e, $"eval loss {r} with 2 ranks, {e} in one process");
     }
 
     [Fact]
