@@ -52,7 +52,7 @@ public static class TrainCommand
         Console.CancelKeyPress += onCancel;
         RunSummary? summary;
         // Under mpirun this process is one rank of a data-parallel job (docs/distributed.md); otherwise no MPI is loaded.
-        using var comm = Communicator.FromEnvironment();
+        using var comm = Communicator.FromEnvironment(parse.ErrorOutput());
         try
         {
             summary = new Trainer(config, runDir, parse.Output(), comm).Run(resume is not null, cancel.Token);

@@ -9,9 +9,18 @@ public sealed record TrainConfig
     [JsonPropertyName("steps"), ConfigRange(0, 1e9)]
     public int Steps { get; init; } = 500;
 
-    /// <summary>Sequences per step.</summary>
+    /// <summary>Sequences per step (per micro-batch with grad_accum > 1, per rank under mpirun).</summary>
     [JsonPropertyName("batch_size"), ConfigRange(1, 1_000_000)]
     public int BatchSize { get; init; } = 32;
+
+    /// <summary>
+    /// Micro-batches of batch_size rows per optimizer step (gradient accumulation); the step's
+    /// gradient is that of one batch of grad_accum x batch_size rows, with the memory of one
+    /// micro-batch. Default 1. Under mpirun each rank accumulates, so the global batch is
+    /// world_size x grad_accum x batch_size.
+    /// </summary>
+    [JsonPropertyName("grad_accum"), ConfigRange(1, 1_000_000)]
+    public int GradAccum { get; init; } = 1;
 
     /// <summary>Peak learning rate of AdamW.</summary>
     [JsonPropertyName("lr"), ConfigRange(0, 10)]
@@ -89,4 +98,22 @@ public sealed record TrainConfig
     /// </summary>
     [JsonPropertyName("nonfinite")]
     public NonFinitePolicy NonFinite { get; init; } = NonFinitePolicy.Stop;
+
+    /// <summary>
+    /// Under mpirun, the seconds one collective (the weights broadcast, a step's gradient
+    /// allreduce) may wait for the slowest rank before this rank ends the job with an error line
+    /// naming the ranks that never arrived; 0 = wait forever. Default 600 (10 minutes, the
+    /// default of PyTorch's NCCL process groups); it must exceed the longest time one rank can
+    /// spend alone between collectives (rank 0 writing a checkpoint, an evaluation).
+    /// </summary>
+    [JsonPropertyName("collective_timeout_s"), ConfigRange(0, 1e7)]
+    public double CollectiveTimeoutS { get; init; } = 600;
+
+    /// <summary>
+    /// Under mpirun, every this many steps all ranks compare a hash of their weights and float
+    /// buffers (one allgather of 8 bytes per rank) and the job stops with an error naming any rank
+    /// whose weights differ from rank 0's; 0 (default) = never. For tests and debugging.
+    /// </summary>
+    [JsonPropertyName("replica_check_every"), ConfigRange(0, 1e9)]
+    public int ReplicaCheckEvery { get; init; }
 }

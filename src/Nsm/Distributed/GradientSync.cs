@@ -16,7 +16,7 @@ public static class GradientSync
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var flat = cat(parameters.Select(p => p.detach().reshape(-1).to(ScalarType.Float32).cpu()).ToList()).data<float>().ToArray();
-        comm.Broadcast(flat);
+        comm.Broadcast(flat, "broadcast of rank 0's initial weights");
         CopyInto(flat, parameters.Select(p => (Tensor)p).ToList());
     }
 
@@ -29,17 +29,20 @@ public static class GradientSync
     /// <paramref name="statistics"/> (float32 buffers that the forward pass updates from its rows,
     /// such as the NSM's slot-usage EMAs), which ranks with equal row counts turn into the
     /// statistics of the global batch for any update linear in the batch mean.
-    /// Returns the global mean loss (NaN if any rank's was not finite).
+    /// The same buffer carries each rank's <paramref name="votes"/> to end training.
+    /// Returns the global mean loss (NaN if any rank's was not finite) and the votes of all ranks
+    /// (a reason holds if it held on any). <paramref name="step"/> (1-based) names the allreduce in errors.
     /// </summary>
-    public static double AllReduce(Communicator comm, IReadOnlyList<Parameter> parameters, IReadOnlyList<Tensor> statistics, double loss, long count)
+    public static (double Loss, StopVotes Stop) AllReduce(Communicator comm, IReadOnlyList<Parameter> parameters, IReadOnlyList<Tensor> statistics, double loss, long count, StopVotes votes, long step)
     {
-        if (comm.Size == 1) return loss;
+        if (comm.Size == 1) return (loss, votes);
         using var scope = NewDisposeScope();
         var sizes = parameters.Select(p => p.numel()).ToArray();
         var total = sizes.Sum();
         var statisticsSize = statistics.Sum(t => t.numel());
-        var buffer = new float[total + 2 + statisticsSize];
-        var statisticsAt = total + 2;
+        // (count_r grad_r) x total, count_r loss_r, count_r, time-up vote, cancel vote, statistics.
+        var buffer = new float[total + 4 + statisticsSize];
+        var statisticsAt = total + 4;
         if (statisticsSize > 0)
         {
             var values = cat(statistics.Select(t => t.detach().reshape(-1).cpu()).ToList()).data<float>().ToArray();
@@ -57,7 +60,9 @@ public static class GradientSync
         }
         buffer[total] = double.IsFinite(loss) ? (float)(loss * count) : float.NaN;
         buffer[total + 1] = count;
-        comm.AllReduceSum(buffer);
+        buffer[total + 2] = votes.TimeUp ? 1 : 0;
+        buffer[total + 3] = votes.Cancelled ? 1 : 0;
+        comm.AllReduceSum(buffer, $"gradient allreduce of step {step}");
         var globalCount = buffer[total + 1];
         for (var i = 0; i < total; i++) buffer[i] /= globalCount;
         CopyIntoGradients(buffer, parameters);
@@ -67,7 +72,7 @@ public static class GradientSync
             for (var i = 0; i < mean.Length; i++) mean[i] /= comm.Size;
             CopyInto(mean, statistics);
         }
-        return buffer[total] / globalCount;
+        return (buffer[total] / globalCount, new StopVotes(buffer[total + 2] > 0, buffer[total + 3] > 0));
     }
 
     private static void CopyInto(float[] flat, IReadOnlyList<Tensor> targets)

@@ -15,8 +15,14 @@ internal static class Mpi
     /// <summary>Open MPI's MPI_IN_PLACE is <c>(void*)1</c>.</summary>
     public static readonly IntPtr InPlace = 1;
 
+    /// <summary>Open MPI's MPI_STATUS_IGNORE is <c>(MPI_Status*)0</c>.</summary>
+    public static readonly IntPtr StatusIgnore = 0;
+
     public static IntPtr CommWorld { get; private set; }
     public static IntPtr Float { get; private set; }
+    public static IntPtr Double { get; private set; }
+    public static IntPtr Int { get; private set; }
+    public static IntPtr Byte { get; private set; }
     public static IntPtr Sum { get; private set; }
 
     /// <summary>
@@ -31,6 +37,9 @@ internal static class Mpi
             throw new DllNotFoundException($"cannot load {Library} (install Open MPI: apt-get install openmpi-bin): {Marshal.PtrToStringAnsi(dlerror())}");
         CommWorld = NativeLibrary.GetExport(handle, "ompi_mpi_comm_world");
         Float = NativeLibrary.GetExport(handle, "ompi_mpi_float");
+        Double = NativeLibrary.GetExport(handle, "ompi_mpi_double");
+        Int = NativeLibrary.GetExport(handle, "ompi_mpi_int");
+        Byte = NativeLibrary.GetExport(handle, "ompi_mpi_byte");
         Sum = NativeLibrary.GetExport(handle, "ompi_mpi_op_sum");
     }
 
@@ -49,7 +58,14 @@ internal static class Mpi
     [DllImport(Library)] public static extern int MPI_Finalize();
     [DllImport(Library)] public static extern int MPI_Comm_rank(IntPtr comm, out int rank);
     [DllImport(Library)] public static extern int MPI_Comm_size(IntPtr comm, out int size);
-    [DllImport(Library)] public static extern int MPI_Allreduce(IntPtr sendBuffer, IntPtr receiveBuffer, int count, IntPtr datatype, IntPtr op, IntPtr comm);
-    [DllImport(Library)] public static extern int MPI_Bcast(IntPtr buffer, int count, IntPtr datatype, int root, IntPtr comm);
     [DllImport(Library)] public static extern int MPI_Abort(IntPtr comm, int errorCode);
+
+    // The non-blocking forms, polled with MPI_Test so that a wait can end by a deadline.
+    // An MPI_Request is a pointer in Open MPI (struct ompi_request_t*).
+    [DllImport(Library)] public static extern int MPI_Iallreduce(IntPtr sendBuffer, IntPtr receiveBuffer, int count, IntPtr datatype, IntPtr op, IntPtr comm, out IntPtr request);
+    [DllImport(Library)] public static extern int MPI_Ibcast(IntPtr buffer, int count, IntPtr datatype, int root, IntPtr comm, out IntPtr request);
+    [DllImport(Library)] public static extern int MPI_Iallgather(IntPtr sendBuffer, int sendCount, IntPtr sendType, IntPtr receiveBuffer, int receiveCount, IntPtr receiveType, IntPtr comm, out IntPtr request);
+    [DllImport(Library)] public static extern int MPI_Isend(IntPtr buffer, int count, IntPtr datatype, int destination, int tag, IntPtr comm, out IntPtr request);
+    [DllImport(Library)] public static extern int MPI_Irecv(IntPtr buffer, int count, IntPtr datatype, int source, int tag, IntPtr comm, out IntPtr request);
+    [DllImport(Library)] public static extern int MPI_Test(ref IntPtr request, out int flag, IntPtr status);
 }

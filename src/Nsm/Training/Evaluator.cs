@@ -1,5 +1,6 @@
 using static TorchSharp.torch;
 using Nsm.Core;
+using Nsm.Distributed;
 using Nsm.Models;
 using Nsm.Tasks;
 
@@ -44,8 +45,16 @@ public static class Evaluator
         return (correct, scoredRows.sum().item<long>());
     }
 
-    public static EvalResult Evaluate(SequenceModel model, ITask task, int batchSize, Device device, int maxBatches = int.MaxValue)
+    /// <summary>
+    /// Evaluates up to <paramref name="maxBatches"/> batches of the held-out set. With
+    /// <paramref name="comm"/> of K &gt; 1 ranks the evaluation is sharded: rank r runs batches
+    /// r, r + K, ... and one float64 allreduce sums the counts, so every rank returns the result
+    /// of the whole set (equal to one process up to the order of the sums).
+    /// </summary>
+    public static EvalResult Evaluate(SequenceModel model, ITask task, int batchSize, Device device, int maxBatches = int.MaxValue, Communicator? comm = null)
     {
+        var rank = comm?.Rank ?? 0;
+        var size = comm?.Size ?? 1;
         var wasTraining = model.training;
         model.eval();
         try
@@ -66,6 +75,12 @@ public static class Evaluator
                 using var scope = NewDisposeScope();
                 if (!batches.MoveNext()) break;
                 var batch = batches.Current;
+                // Every rank walks the whole set (the batches are built in order), and runs its share.
+                if (batchCount++ % size != rank)
+                {
+                    if (batchCount >= maxBatches) break;
+                    continue;
+                }
                 var logits = model.forward(batch.Inputs, batch.PaddingMask);
                 var (loss, c, n) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output);
                 lossSum += loss.item<float>() * n;
@@ -79,7 +94,13 @@ public static class Evaluator
                 }
                 correct += c;
                 count += n;
-                if (++batchCount >= maxBatches) break;
+                if (batchCount >= maxBatches) break;
+            }
+            if (size > 1)
+            {
+                var sums = new[] { lossSum, correct, count, exactCorrect, examples };
+                comm!.AllReduceSum(sums, "evaluation sums allreduce");
+                (lossSum, correct, count, exactCorrect, examples) = (sums[0], (long)sums[1], (long)sums[2], (long)sums[3], (long)sums[4]);
             }
             return EvalResult.FromSums(lossSum, count, correct, exactCorrect, examples, exactMatch) with { ByPosition = positions.Buckets() };
         }

@@ -38,7 +38,14 @@ public sealed record RunSummary(
     [JsonPropertyName("world_size")]
     public int WorldSize { get; init; } = 1;
 
-    /// <summary>Sequences per optimizer step over all ranks: world_size x train.batch_size.</summary>
+    /// <summary>Sequences per optimizer step over all ranks: world_size x train.grad_accum x train.batch_size.</summary>
     [JsonPropertyName("global_batch")]
     public long GlobalBatch { get; init; }
+
+    /// <summary>
+    /// With world_size &gt; 1, the mean milliseconds per step in the gradient allreduce (packing,
+    /// waiting for the slowest rank, the MPI call, unpacking) over this session's steps; null otherwise.
+    /// </summary>
+    [JsonPropertyName("allreduce_ms_per_step"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? AllReduceMsPerStep { get; init; }
 }

@@ -106,12 +106,17 @@ public sealed class Trainer
         using var metrics = comm.IsRoot ? new MetricsLog(runDir, resume ? state.Step : null) : null;
         var progress = new ProgressReporter(output, train.Steps, ProgressReporter.IsTerminal && output == Console.Out);
         var parameters = model.parameters().ToList();
+        comm.CollectiveTimeout = train.CollectiveTimeoutS > 0 ? TimeSpan.FromSeconds(train.CollectiveTimeoutS) : Timeout.InfiniteTimeSpan;
         // Every rank starts from rank 0's weights (they already agree when seeded alike; DDP does the same).
         GradientSync.BroadcastParameters(comm, parameters);
         var statistics = model.buffers().Where(b => b.dtype == ScalarType.Float32).ToList();
-        var globalBatch = (long)comm.Size * train.BatchSize;
-        var ranks = comm.Size > 1 ? $" on each of {comm.Size} MPI ranks (global batch {globalBatch})" : "";
-        progress.Line($"model {config.Model.Kind}: {model.ParameterCount():N0} parameters; task {task.Name}; {train.Steps} steps on {device.type} with {torch.get_num_threads()} threads{ranks}");
+        // Each rank trains on grad_accum micro-batches of batch_size rows per step.
+        var rankBatch = (long)train.GradAccum * train.BatchSize;
+        var globalBatch = comm.Size * rankBatch;
+        var accumulation = train.GradAccum > 1 ? $" in {train.GradAccum} micro-batches of {train.BatchSize}" : "";
+        var ranks = comm.Size > 1 ? $" on each of {comm.Size} MPI ranks" : "";
+        var layout = accumulation.Length + ranks.Length > 0 ? $"{accumulation}{ranks} (global batch {globalBatch})" : "";
+        progress.Line($"model {config.Model.Kind}: {model.ParameterCount():N0} parameters; task {task.Name}; {train.Steps} steps on {device.type} with {torch.get_num_threads()} threads{layout}");
 
         var wall = Stopwatch.StartNew();
         var trainTime = Stopwatch.StartNew();
@@ -119,15 +124,21 @@ public sealed class Trainer
         var tokens = state.TokensSeen;
         var previousSeconds = state.TrainSeconds;
         double lastLoss = double.NaN, windowLoss = 0;
-        long windowTokens = 0, windowSteps = 0, windowLossSteps = 0, skippedInARow = 0;
+        long windowTokens = 0, windowSteps = 0, windowLossSteps = 0, skippedInARow = 0, replicaChecks = 0;
+        // Time in the gradient allreduce (packing, waiting for the slowest rank, unpacking) over the log window.
+        var allReduceClock = new Stopwatch();
+        var allReduceTotal = TimeSpan.Zero;
         var windowClock = Stopwatch.StartNew();
         var slotStatistics = train.SlotStatistics ? model as ISlotStatistics : null;
         model.train();
         using var gcPause = GcPause.Start();
 
+        // With K > 1 the ranks stop on what they agreed in the last allreduce, not each on its own clock.
+        var agreed = default(StopVotes);
         while (step < train.Steps)
         {
-            if (train.MaxSeconds > 0 && previousSeconds + trainTime.Elapsed.TotalSeconds >= train.MaxSeconds) break;
+            var timeUp = train.MaxSeconds > 0 && previousSeconds + trainTime.Elapsed.TotalSeconds >= train.MaxSeconds;
+            if (comm.Size > 1 ? agreed.TimeUp : timeUp) break;
             var lr = schedule.At(step);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 
@@ -136,26 +147,41 @@ public sealed class Trainer
             {
                 // The batch of all ranks together; this rank trains on its rows (all of them in one process).
                 using var globalRows = task.TrainBatch(step, (int)globalBatch, device);
-                using var batch = comm.Size > 1 ? Rows(globalRows, (long)comm.Rank * train.BatchSize, train.BatchSize) : globalRows;
+                using var batch = comm.Size > 1 ? GradientAccumulation.Rows(globalRows, comm.Rank * rankBatch, rankBatch) : globalRows;
                 optimizer.zero_grad();
                 if (IsLogStep(step + 1)) slotStatistics?.WatchNextPass();
-                var logits = model.forward(batch.Inputs, batch.PaddingMask);
-                var (loss, _, scored) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output, train.LabelSmoothing);
-                var total = model.AuxiliaryLoss() is { } aux ? loss + aux : loss;
-                lastLoss = loss.item<float>();
-                // A non-finite loss never reaches the weights: its step is refused before backward.
-                // With no auxiliary loss, total is loss itself: one read of the value per step.
-                var finite = double.IsFinite(ReferenceEquals(total, loss) ? lastLoss : total.item<float>());
+                // With micro-batches the gradient is already in .grad (total stays null); otherwise backward follows the finiteness check.
+                Tensor? total = null;
+                long scored;
+                bool finite;
+                if (train.GradAccum > 1)
+                {
+                    (lastLoss, scored) = GradientAccumulation.Run(model, batch, train.BatchSize, parameters, statistics, task.Spec.Output, train.LabelSmoothing);
+                    finite = double.IsFinite(lastLoss);
+                }
+                else
+                {
+                    var logits = model.forward(batch.Inputs, batch.PaddingMask);
+                    (var loss, _, scored) = LossFunctions.CrossEntropy(logits, batch, task.Spec.Output, train.LabelSmoothing);
+                    total = model.AuxiliaryLoss() is { } aux ? loss + aux : loss;
+                    lastLoss = loss.item<float>();
+                    // A non-finite loss never reaches the weights: its step is refused before backward.
+                    // With no auxiliary loss, total is loss itself: one read of the value per step.
+                    finite = double.IsFinite(ReferenceEquals(total, loss) ? lastLoss : total.item<float>());
+                }
                 if (comm.Size > 1)
                 {
                     // Every rank joins the allreduce; a non-finite loss on any rank makes the global one NaN, so all skip alike.
-                    if (finite) total.backward();
-                    lastLoss = GradientSync.AllReduce(comm, parameters, statistics, finite ? lastLoss : double.NaN, scored);
+                    if (finite) total?.backward();
+                    FaultInjection.BeforeAllReduce(comm.Rank, step + 1);
+                    allReduceClock.Start();
+                    (lastLoss, agreed) = GradientSync.AllReduce(comm, parameters, statistics, finite ? lastLoss : double.NaN, scored, new StopVotes(timeUp, cancel.IsCancellationRequested), step + 1);
+                    allReduceClock.Stop();
                     finite = double.IsFinite(lastLoss);
                 }
                 if (finite)
                 {
-                    if (comm.Size == 1) total.backward();
+                    if (comm.Size == 1) total?.backward();
                     // After the allreduce every rank holds the global gradient, so this is the global norm.
                     if (train.GradClip > 0) nn.utils.clip_grad_norm_(parameters, train.GradClip);
                     optimizer.step();
@@ -175,6 +201,12 @@ public sealed class Trainer
                 windowTokens += batchTokens;
             }
             step++;
+            FaultInjection.AfterStep(comm.Rank, step, parameters);
+            if (comm.Size > 1 && train.ReplicaCheckEvery > 0 && step % train.ReplicaCheckEvery == 0)
+            {
+                ReplicaCheck.Check(comm, parameters.Select(p => (Tensor)p).Concat(statistics), step);
+                replicaChecks++;
+            }
             // Between steps, so no autograd graph holds the old shapes: pruned slots leave the tensors, new ones join.
             if (adaptive is not null && step % adaptive.ManageSlotsEvery == 0) OptimizerSlots.Remap(optimizer, adaptive.ManageSlots());
             StepCompleted?.Invoke(step);
@@ -194,6 +226,9 @@ public sealed class Trainer
                 var eta = TimeSpan.FromSeconds(seconds / windowSteps * (train.Steps - step));
                 progress.Log(step, meanLoss, lr, tokensPerSecond, eta);
                 var record = new Dictionary<string, double> { ["loss"] = meanLoss, ["lr"] = lr, ["tokens_per_sec"] = tokensPerSecond, ["tokens"] = tokens };
+                if (comm.Size > 1) record["allreduce_ms"] = allReduceClock.Elapsed.TotalMilliseconds / windowSteps;
+                allReduceTotal += allReduceClock.Elapsed;
+                allReduceClock.Reset();
                 if (slotStatistics is not null)
                 {
                     foreach (var (key, value) in slotStatistics.SlotStatistics()) record[key] = value;
@@ -212,7 +247,7 @@ public sealed class Trainer
                 RecordEval(model, task, device, step, metrics, progress);
             if (train.CheckpointEvery > 0 && step % train.CheckpointEvery == 0 && step != train.Steps)
                 SaveCheckpoint(model, optimizer, new TrainerState(step, tokens, previousSeconds + trainTime.Elapsed.TotalSeconds));
-            if (cancel.IsCancellationRequested && step < train.Steps)
+            if ((comm.Size > 1 ? agreed.Cancelled : cancel.IsCancellationRequested) && step < train.Steps)
             {
                 SaveCheckpoint(model, optimizer, new TrainerState(step, tokens, previousSeconds + trainTime.Elapsed.TotalSeconds));
                 progress.Line($"interrupted at step {step}; checkpoint written to {runDir} (continue with --resume)");
@@ -236,8 +271,10 @@ public sealed class Trainer
             SlotStatistics = (model as ISlotStatistics)?.SlotStatistics().Where(kv => double.IsFinite(kv.Value)).ToDictionary(),
             WorldSize = comm.Size,
             GlobalBatch = globalBatch,
+            AllReduceMsPerStep = comm.Size > 1 && step > state.Step ? (allReduceTotal + allReduceClock.Elapsed).TotalMilliseconds / (step - state.Step) : null,
         };
         if (comm.IsRoot) AtomicFile.WriteAllText(Path.Combine(runDir, SummaryFile), JsonSerializer.Serialize(summary, SummaryJson));
+        if (replicaChecks > 0) progress.Line($"replica check: the weights of all {comm.Size} ranks were identical at each of {replicaChecks} checks (train.replica_check_every = {train.ReplicaCheckEvery})");
         progress.Line($"done: {step} steps, eval loss {final.Loss:F4}, accuracy {final.Accuracy:P2}, {summary.TrainTokensPerSec:F0} tok/s; wrote {runDir}");
         return summary;
     }
@@ -251,14 +288,10 @@ public sealed class Trainer
         if (comm.IsRoot) Checkpoint.Save(runDir, config, model, optimizer, state with { WorldSize = comm.Size });
     }
 
-    /// <summary>Rows start .. start + count - 1 of a batch (views of its tensors).</summary>
-    private static Batch Rows(Batch batch, long start, long count) =>
-        new(batch.Inputs.narrow(0, start, count), batch.Targets.narrow(0, start, count), batch.LossMask?.narrow(0, start, count), batch.PaddingMask?.narrow(0, start, count));
-
-    // Every rank evaluates the whole set (same weights, same result); rank 0 records it.
+    // The ranks share the evaluation (each runs every K-th batch, the sums are reduced); rank 0 records it.
     private EvalResult RecordEval(SequenceModel model, ITask task, Device device, long step, MetricsLog? metrics, ProgressReporter progress)
     {
-        var result = Evaluator.Evaluate(model, task, config.Train.BatchSize, device);
+        var result = Evaluator.Evaluate(model, task, config.Train.BatchSize, device, comm: comm);
         metrics?.Write(step, "eval", new Dictionary<string, double> { ["loss"] = result.Loss, ["accuracy"] = result.Accuracy });
         progress.Line($"eval  step {step,6}  loss {result.Loss:F4}  accuracy {result.Accuracy:P2}");
         return result;
