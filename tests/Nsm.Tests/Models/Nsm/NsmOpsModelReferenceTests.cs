@@ -21,10 +21,7 @@ public sealed class NsmOpsModelReferenceTests
         return variants;
     }
 
-    /// <summary>
-    /// Five settings that together switch on every option once, for the default run (the
-    /// token-by-token reference costs seconds per setting); every setting alone is the slow test.
-    /// </summary>
+    /// <summary>Five settings that switch on several options at once, so that their interactions are covered too.</summary>
     public static TheoryData<string> CombinedVariants() => new()
     {
         "",
@@ -39,7 +36,6 @@ public sealed class NsmOpsModelReferenceTests
     public void CausalModelMatchesTheOpsReference(string variant) => CausalCase(variant, 29);   // 29: the last chunk is incomplete
 
     [Theory]
-    [Trait("Category", "Slow")]
     [MemberData(nameof(Variants))]
     public void CausalModelMatchesTheOpsReferenceInEverySetting(string variant) => CausalCase(variant, 43);
 
