@@ -28,7 +28,7 @@ namespace Nsm.Core;
 /// a training loop) shares the outer one's region, and its <see cref="Renew"/> renews that region.
 /// Use it on the thread that runs the tensor work.
 /// </summary>
-public sealed class GcPause : IDisposable
+internal sealed class GcPause : IDisposable
 {
     /// <summary>Managed bytes a region may hold: 32 MiB (larger budgets measured slower and bigger: 256 MiB gave 1.4 GB).</summary>
     public const long DefaultBudget = 32L << 20;
