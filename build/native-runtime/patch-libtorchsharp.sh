@@ -4,12 +4,16 @@
 # in-place edit made by mark_verneed_weak.c (compiled here with cc). Works on the copy in a build
 # output folder, never on the NuGet cache, and does nothing where the system libstdc++ is new
 # enough. Needs cc only; no patchelf, no package manager.
-# Usage: patch-libtorchsharp.sh NATIVE_DIR WORK_DIR
+# Usage: patch-libtorchsharp.sh NATIVE_DIR WORK_DIR [--always]
+# --always (publish, and so dotnet pack of the nsm tool): patch even where this machine's
+# libstdc++ is new enough, because a published folder or a tool package runs on other machines,
+# Debian 12 among them; the weak mark changes nothing where the version exists.
 # Why and how: docs/native-runtime.md.
 set -euo pipefail
 
 native_dir=$1
 work_dir=$2
+always=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 shim="$native_dir/libLibTorchSharp.so"
 library=libstdc++.so.6
@@ -20,7 +24,7 @@ missing_version=GLIBCXX_3.4.32
 # awk reads all of ldconfig's output: exiting early would kill ldconfig with SIGPIPE, which
 # pipefail turns into a failed build now and then.
 system_libstdcxx=$( (/sbin/ldconfig -p 2>/dev/null || ldconfig -p) | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {print $NF; found = 1}')
-if [ -n "$system_libstdcxx" ] && grep -qa "$missing_version" "$system_libstdcxx"; then
+if [ "$always" != --always ] && [ -n "$system_libstdcxx" ] && grep -qa "$missing_version" "$system_libstdcxx"; then
   exit 0
 fi
 

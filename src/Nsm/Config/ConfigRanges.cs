@@ -9,7 +9,7 @@ namespace Nsm.Config;
 /// tie keys together, and the names of kinds and tasks, are checked one layer up
 /// (<c>Nsm.Registry.ConfigValidator</c>), where the registries live.
 /// </summary>
-public static class ConfigRanges
+internal static class ConfigRanges
 {
     public static void Check(RunConfig config)
     {

@@ -3,7 +3,7 @@ using Nsm.Core;
 namespace Nsm.Config;
 
 /// <summary>Cross-field rules that several model families share.</summary>
-public static class ConfigRules
+internal static class ConfigRules
 {
     /// <summary>
     /// num_heads divides d_model and, with rotary positions, the head width is even. Skipped when

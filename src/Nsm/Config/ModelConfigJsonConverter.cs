@@ -9,7 +9,7 @@ namespace Nsm.Config;
 /// shared keys, exactly as config.json has always held them. A key that two sections share is
 /// written from the section of the config's own kind.
 /// </summary>
-public sealed class ModelConfigJsonConverter : JsonConverter<ModelConfig>
+internal sealed class ModelConfigJsonConverter : JsonConverter<ModelConfig>
 {
     public override ModelConfig Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {

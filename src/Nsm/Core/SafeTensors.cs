@@ -11,7 +11,7 @@ namespace Nsm.Core;
 /// Reader and writer of the safetensors format:
 /// an 8-byte little-endian header length, a JSON header mapping each name to dtype, shape and
 /// byte range, optional string metadata under "__metadata__", then the raw little-endian data.
-/// Files written here open with Python's <c>safetensors.torch.load_file</c>.
+/// The numpy-only loader of docs/python.md reads files written here (tests/Nsm.Tests/Python/).
 /// </summary>
 public static class SafeTensors
 {

@@ -7,7 +7,7 @@ namespace Nsm.Distributed;
 /// Data-parallel steps over a <see cref="Communicator"/>, as PyTorch DDP and Horovod do them:
 /// rank 0's weights broadcast once, then per step one fused allreduce of all gradients.
 /// </summary>
-public static class GradientSync
+internal static class GradientSync
 {
     /// <summary>Copies rank 0's parameter values to every rank (float32 parameters).</summary>
     public static void BroadcastParameters(Communicator comm, IReadOnlyList<Parameter> parameters)

@@ -9,7 +9,7 @@ namespace Nsm.Ops;
 /// S ← S + α⊙W_o·[heads], then with a feed-forward S ← S + β⊙W_2·(silu(W_1·S^) ⊙ W_3·S^),
 /// S^ = RmsNorm(S)·g_f. Inactive slots are returned unchanged.
 /// </summary>
-public static class CommunicationReference
+internal static class CommunicationReference
 {
     /// <summary>The optional SwiGLU: norm gain (d), W_1 (f, d), W_3 (f, d), W_2 (d, f), gain β (d).</summary>
     public sealed record FeedForward(Tensor NormGain, Tensor W1, Tensor W3, Tensor W2, Tensor Scale);

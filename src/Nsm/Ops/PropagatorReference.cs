@@ -9,7 +9,7 @@ namespace Nsm.Ops;
 /// W = [W_S, W_U], so W·[S; U] = W_S·S + W_U·U. Gate blocks are taken in the order the
 /// equations name them (rows 0..d-1 the first gate, d..2d-1 the second, ...).
 /// </summary>
-public static class PropagatorReference
+internal static class PropagatorReference
 {
     private static Tensor Gate(Tensor mass) => 1 - (-mass).exp();
 

@@ -8,7 +8,7 @@ namespace Nsm.Ops;
 /// write mass covers those channels. Slot j's importance θ_j enters as log σ(θ_j) on its logits
 /// and as σ(θ_j) on its mass; inactive slots take no part (zero probability, zero mass).
 /// </summary>
-public static class RoutingReference
+internal static class RoutingReference
 {
     private const double Eps = 1e-6;
 

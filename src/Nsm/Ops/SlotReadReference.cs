@@ -7,7 +7,7 @@ namespace Nsm.Ops;
 /// values of normed slots), one head at a time: S~ = RmsNorm(S)·g, k_j = W_k·S~_j and v_j = W_v·S~_j
 /// restricted to the head's channels, logits q·k_j/√hd + log σ(θ_j) over the active slots only.
 /// </summary>
-public static class SlotReadReference
+internal static class SlotReadReference
 {
     /// <summary>
     /// queries: (B, h, n, hd); slots: (B, s, d); normGain: (d); kvWeight: (2d, d), rows 0..d-1

@@ -9,7 +9,7 @@ namespace Nsm.Ops;
 /// Bidirectional: keys max(0, c0 - w) .. min(N, c0 + c + w) - 1. Invalid keys are never seen.
 /// O(N²) time and memory; for tests.
 /// </summary>
-public static class WindowedAttentionReference
+internal static class WindowedAttentionReference
 {
     /// <summary>
     /// queries, keys, values: (B, h, N, hd), query t at the same position as key t; keyValid:

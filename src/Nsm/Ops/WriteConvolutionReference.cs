@@ -7,7 +7,7 @@ namespace Nsm.Ops;
 /// causal write convolution u_t = Σ_{i=0}^{k-1} K_i ⊙ x^_{t-i} (rows before the call come from
 /// the history), plus the embedding P of the row's offset in its chunk, (o + t) mod c.
 /// </summary>
-public static class WriteConvolutionReference
+internal static class WriteConvolutionReference
 {
     /// <summary>
     /// rows: (B, n, d); history: (B, k-1, d) the k-1 raw rows before rows[0] (oldest first), or

@@ -7,7 +7,7 @@ namespace Nsm.Training;
 /// Prints one line per logging interval (step, loss, tokens/s, ETA) and, when the output is a
 /// terminal, a live progress bar that is redrawn in place.
 /// </summary>
-public sealed class ProgressReporter(TextWriter output, long totalSteps, bool live)
+internal sealed class ProgressReporter(TextWriter output, long totalSteps, bool live)
 {
     private readonly Stopwatch sinceRedraw = Stopwatch.StartNew();
     private bool barShown;

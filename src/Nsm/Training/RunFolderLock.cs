@@ -6,7 +6,7 @@ namespace Nsm.Training;
 /// and logs. It is an OS lock on an open file (flock on Linux), so a killed process never leaves
 /// the folder locked; the file itself stays and is harmless.
 /// </summary>
-public sealed class RunFolderLock : IDisposable
+internal sealed class RunFolderLock : IDisposable
 {
     public const string FileName = ".lock";
     private readonly FileStream stream;

@@ -15,7 +15,7 @@ namespace Nsm.Models.Nsm;
 /// slots, which the recurrence never sees. Slow; tests compare the fast paths against it on
 /// outputs and gradients.
 /// </summary>
-public static class NsmReference
+internal static class NsmReference
 {
     /// <summary>tokens: (B, N) (or (B, N, F) features) -> logits (B, N, C) of a causal per-token NSM.</summary>
     public static Tensor Forward(NsmModel model, Tensor input)
