@@ -13,7 +13,7 @@ namespace Nsm.Checkpoints;
 /// IOException "No space left on device"), for machines where a small tmpfs cannot be mounted.</item>
 /// </list>
 /// </summary>
-public static class CheckpointTestHooks
+internal static class CheckpointTestHooks
 {
     /// <summary>The errno of a full disk (ENOSPC on Linux), which .NET gives as the IOException's HResult.</summary>
     public const int NoSpaceLeft = 28;

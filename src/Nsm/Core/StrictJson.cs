@@ -7,7 +7,7 @@ namespace Nsm.Core;
 /// <see cref="JsonException"/> (System.Text.Json's default keeps both and throws an
 /// ArgumentException only when the object is first read, which no reader expected).
 /// </summary>
-public static class StrictJson
+internal static class StrictJson
 {
     /// <summary>Files the library writes (checkpoints, journals, safetensors headers).</summary>
     public static readonly JsonDocumentOptions Document = new() { AllowDuplicateProperties = false };

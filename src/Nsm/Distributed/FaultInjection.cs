@@ -12,7 +12,7 @@ namespace Nsm.Distributed;
 /// after that step's update, <c>drift</c> (add 1e-3 to its first weight: replicas that disagree).
 /// Unset, it does nothing; the variable is read once.
 /// </summary>
-public static class FaultInjection
+internal static class FaultInjection
 {
     public const string Variable = "NSM_TEST_FAULT";
 

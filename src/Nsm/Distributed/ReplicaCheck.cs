@@ -12,7 +12,7 @@ namespace Nsm.Distributed;
 /// missed update) would otherwise go unnoticed until its checkpoint, written by rank 0 alone,
 /// no longer describes what the others trained.
 /// </summary>
-public static class ReplicaCheck
+internal static class ReplicaCheck
 {
     /// <summary>The first 8 bytes of SHA-256 over the raw bytes of <paramref name="tensors"/>, in order (float32 ones only).</summary>
     public static long Hash(IEnumerable<Tensor> tensors)

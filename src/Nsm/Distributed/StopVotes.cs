@@ -8,4 +8,4 @@ namespace Nsm.Distributed;
 /// </summary>
 /// <param name="TimeUp">train.max_seconds has passed.</param>
 /// <param name="Cancelled">The run was cancelled (checkpoint, then exit as interrupted).</param>
-public readonly record struct StopVotes(bool TimeUp, bool Cancelled);
+internal record struct StopVotes(bool TimeUp, bool Cancelled);

@@ -14,7 +14,7 @@ namespace Nsm.Training;
 /// micro-batch; compute is that of the whole batch. This is the one-machine alternative to more
 /// ranks for a larger batch (docs/distributed.md).
 /// </summary>
-public static class GradientAccumulation
+internal static class GradientAccumulation
 {
     /// <summary>
     /// Runs forward and backward over <paramref name="rows"/> (A x <paramref name="microBatch"/>

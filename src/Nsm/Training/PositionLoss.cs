@@ -11,7 +11,7 @@ public sealed record PositionBucket(long From, long To, double Loss, long Tokens
 /// beyond the training length (it does not extrapolate). Buckets double in width: [0, 64),
 /// [64, 128), [128, 256), ..., the last one ending at the longest sequence seen.
 /// </summary>
-public sealed class PositionLoss
+internal sealed class PositionLoss
 {
     /// <summary>End of the first bucket; every later bucket ends at twice the previous end.</summary>
     public const long FirstBucketEnd = 64;
