@@ -13,7 +13,7 @@ namespace Nsm.Tests.Distributed;
 [Collection(MpiRun.Collection)]
 public sealed class DataParallelTests
 {
-    [Theory]
+    [MpirunTheory]
     [InlineData("associative-recall-nsm", "model.num_states=4")]
     [InlineData("associative-recall-transformer", "")]
     public void TwoRanksEqualOneProcessWithTheDoubledBatch(string preset, string extra)
@@ -50,7 +50,7 @@ public sealed class DataParallelTests
         Assert.True(Math.Abs(e - r) <= 1e-5 * e, $"eval loss {r} with 2 ranks, {e} in one process");
     }
 
-    [Fact]
+    [MpirunFact]
     public void TrainMaxSecondsStopsEveryRankAtTheSameStep()
     {
         using var root = Folder();

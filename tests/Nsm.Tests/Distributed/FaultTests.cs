@@ -19,7 +19,7 @@ public sealed class FaultTests
 
     private static Dictionary<string, string> Fault(string fault) => new() { [FaultInjection.Variable] = fault };
 
-    [Fact]
+    [MpirunFact]
     public void AKilledRankEndsTheJobNamingItAndTheCheckpointStillLoads()
     {
         using var root = Folder();
@@ -34,7 +34,7 @@ public sealed class FaultTests
         Assert.True(eval.Code == 0, eval.Error);
     }
 
-    [Fact]
+    [MpirunFact]
     public void AHungRankEndsTheJobByTheDeadline()
     {
         using var root = Folder();
@@ -47,7 +47,7 @@ public sealed class FaultTests
         Assert.True(CliHarness.Run("eval", "--checkpoint", run).Code == 0);
     }
 
-    [Fact]
+    [MpirunFact]
     public void ARankWhoseWeightsDriftIsNamedByTheReplicaCheck()
     {
         using var root = Folder();
@@ -57,7 +57,7 @@ public sealed class FaultTests
         Assert.Contains("of 2 failed: after step 4 the weights of rank 1 differ from rank 0's", result.Error);
     }
 
-    [Fact]
+    [MpirunFact]
     public void AFailedRankEndsTheJobAndItsCheckpointResumesToTheUninterruptedRun()
     {
         using var root = Folder();
