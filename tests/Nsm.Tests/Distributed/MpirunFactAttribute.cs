@@ -9,7 +9,7 @@ public sealed class MpirunFactAttribute : FactAttribute
 {
     public MpirunFactAttribute()
     {
-        if (!Mpirun.Available) Skip = Mpirun.SkipReason;
+        if (!MpirunOnPath.Available) Skip = MpirunOnPath.SkipReason;
     }
 }
 
@@ -18,12 +18,12 @@ public sealed class MpirunTheoryAttribute : TheoryAttribute
 {
     public MpirunTheoryAttribute()
     {
-        if (!Mpirun.Available) Skip = Mpirun.SkipReason;
+        if (!MpirunOnPath.Available) Skip = MpirunOnPath.SkipReason;
     }
 }
 
 /// <summary>Whether an mpirun executable is on the PATH, looked up once per test run.</summary>
-public static class Mpirun
+public static class MpirunOnPath
 {
     public const string SkipReason = "needs Open MPI's mpirun on the PATH (Debian: apt-get install -y openmpi-bin; .ci/run installs it)";
 
