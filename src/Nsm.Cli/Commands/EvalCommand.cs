@@ -83,14 +83,9 @@ public static class EvalCommand
 
     private static int Run(ParseResult parse, string dir, IReadOnlyList<string> overrides, int piece, int batchSize)
     {
-        var (config, task, model) = Checkpoint.LoadModel(dir, overrides);
-        if (config.Train.Threads > 0) torch.set_num_threads(config.Train.Threads);
-        var device = Devices.Resolve(config.Train.Device);
-        model.to(device);
-        var batch = batchSize > 0 ? batchSize : config.Train.BatchSize;
-        var result = piece > 0
-            ? StreamingEvaluator.Evaluate(model, task, batch, piece, device)
-            : Evaluator.Evaluate(model, task, batch, device);
+        var threads = Checkpoint.LoadConfig(dir, overrides).Train.Threads;
+        if (threads > 0) torch.set_num_threads(threads);
+        var (config, task, result) = CheckpointEvaluation.Evaluate(dir, overrides, batchSize, piece);
         var json = new JsonObject
         {
             ["model"] = config.Model.Kind,

@@ -1,7 +1,5 @@
 using System.Globalization;
-using TorchSharp;
 using static TorchSharp.torch;
-using Nsm.Checkpoints;
 using Nsm.Core;
 
 namespace Nsm.Training;
@@ -41,17 +39,8 @@ public static class EvalGrid
                     var text = d.ToString("R", CultureInfo.InvariantCulture);
                     cellOverrides.AddRange([$"task.depth_min={text}", $"task.depth_max={text}"]);
                 }
-                var (config, task, model) = Checkpoint.LoadModel(dir, cellOverrides);
-                using (model)
-                {
-                    var device = Devices.Resolve(config.Train.Device);
-                    model.to(device);
-                    var batch = batchSize > 0 ? batchSize : config.Train.BatchSize;
-                    var result = piece > 0
-                        ? StreamingEvaluator.Evaluate(model, task, batch, piece, device)
-                        : Evaluator.Evaluate(model, task, batch, device);
-                    cells.Add(new EvalGridCell(length, depth, result));
-                }
+                var (_, _, result) = CheckpointEvaluation.Evaluate(dir, cellOverrides, batchSize, piece);
+                cells.Add(new EvalGridCell(length, depth, result));
             }
         }
         return cells;
