@@ -9,8 +9,10 @@ namespace Nsm.Models.Gru;
 
 /// <summary>
 /// Multi-layer GRU baseline (Cho et al. 2014; compared with the LSTM by Chung et al. 2014), in the
-/// LSTM baseline's layout: embedding, dropout, a stacked GRU of width d_model (TorchSharp's native
-/// libtorch GRU, dropout between layers), dropout, output head (tied to the embedding by default).
+/// LSTM baseline's layout: embedding, dropout, a stacked GRU of width d_model (the parameters of
+/// TorchSharp's native GRU module, dropout between layers; on the CPU run by
+/// <see cref="GruLayers.Fused"/>, elsewhere by the native module), dropout, output head (tied to
+/// the embedding by default).
 /// Streams with the hidden state h of every layer, (L, B, d).
 /// </summary>
 public sealed class GruModel : SequenceModel, IStreamingModel
@@ -24,11 +26,13 @@ public sealed class GruModel : SequenceModel, IStreamingModel
     private readonly OutputHead head;
     private readonly long dim;
     private readonly long numLayers;
+    private readonly double layerDropout;
 
     public GruModel(ModelConfig config, TaskSpec spec) : base(nameof(GruModel), spec, config.DModel)
     {
         dim = config.DModel;
         numLayers = config.NumLayers;
+        layerDropout = config.Dropout;
         embed = new InputEmbedding(spec, dim, config.InputStem, config.StemChannels);
         // PyTorch's default init (uniform ±1/√d) for every weight and bias: the GRU has no
         // forget gate whose bias the papers set apart.
@@ -45,10 +49,16 @@ public sealed class GruModel : SequenceModel, IStreamingModel
     {
         using var scope = NewDisposeScope();
         var x = dropout.forward(embed.forward(input));   // (B, N, d)
-        var (y, _) = gru.forward(x);                     // (B, N, d)
+        var (y, _) = Recur(x, null);                     // (B, N, d)
         // Unidirectional: right padding never reaches real positions; the head's masked mean drops it.
         return head.forward(dropout.forward(y), paddingMask).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The stacked GRU over x (B, N, d) from h0 (L, B, d) or zeros: y (B, N, d) and h (L, B, d).</summary>
+    private (Tensor Y, Tensor H) Recur(Tensor x, Tensor? h0) =>
+        x.shape[1] > 0 && GruLayers.PrefersFused(x)
+            ? GruLayers.Fused(gru, x, h0, numLayers, dim, layerDropout, training)
+            : GruLayers.Native(gru, x, h0);
 
     public ModelState InitialState(long batchSize)
     {
@@ -61,7 +71,7 @@ public sealed class GruModel : SequenceModel, IStreamingModel
         BaselineChecks.Streamable(Spec, "gru");
         using var scope = NewDisposeScope();
         var x = dropout.forward(embed.forward(input));
-        var (y, h) = gru.forward(x, state["h"]);
+        var (y, h) = Recur(x, state["h"]);
         var logits = head.PerToken(dropout.forward(y));
         var newState = new ModelState(new Dictionary<string, Tensor> { ["h"] = h }, state.Position + input.shape[1]).MoveToOuterDisposeScope();
         return (logits.MoveToOuterDisposeScope(), newState);
