@@ -10,13 +10,15 @@ namespace Nsm.Models;
 /// <summary>
 /// The common shape of the baselines: input embedding, a stack of residual blocks, a final norm
 /// and the output head (tied to the embedding by default), trained on whole sequences and
-/// streamed block by block with per-layer state tensors named <c>layers.{i}.{name}</c>.
-/// Subclasses say how one block runs a sequence, which state it starts from and how it steps.
+/// streamed block by block with a typed state per block (saved as <c>layers.{i}.{name}</c>).
+/// Subclasses say how one block runs a sequence, which state it starts from, how it reads a state
+/// back from names and how it steps.
 /// Parameters are created in the order embedding, blocks, final norm, head, so a seed gives the
 /// same initial weights as before this base existed.
 /// </summary>
 /// <typeparam name="TBlock">The residual block type.</typeparam>
-public abstract class StackedModel<TBlock> : SequenceModel, IStreamingModel where TBlock : nn.Module
+/// <typeparam name="TState">What one block carries between calls.</typeparam>
+public abstract class StackedModel<TBlock, TState> : SequenceModel, IStreamingModel where TBlock : nn.Module where TState : class, ILayerState
 {
     private readonly InputEmbedding embed;
     private readonly ModuleList<TBlock> layers;
@@ -44,11 +46,14 @@ public abstract class StackedModel<TBlock> : SequenceModel, IStreamingModel wher
     /// <summary>One block over a whole sequence: x (B, N, d), padding mask (B, N) or null -> (B, N, d).</summary>
     protected abstract Tensor RunBlock(TBlock block, Tensor x, Tensor? paddingMask);
 
-    /// <summary>The state tensors of block i before any token, added to tensors as <c>layers.{i}.{name}</c>.</summary>
-    protected abstract void AddInitialState(TBlock block, int i, long batchSize, Device device, IDictionary<string, Tensor> tensors);
+    /// <summary>A block's state before any token.</summary>
+    protected abstract TState InitialBlockState(TBlock block, long batchSize, Device device);
 
-    /// <summary>Block i over new tokens x (B, n, d) after its state in state; writes its new state to next; returns (B, n, d).</summary>
-    protected abstract Tensor StepBlock(TBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next);
+    /// <summary>A block's state from its named tensors (a loaded state); fails naming a missing tensor.</summary>
+    protected abstract TState ReadBlockState(LayerTensors tensors);
+
+    /// <summary>A block over new tokens x (B, n, d) after its state: (B, n, d) and its new state.</summary>
+    protected abstract (Tensor Output, TState State) StepBlock(TBlock block, Tensor x, TState state);
 
     /// <summary>Throws when this model, as built, cannot stream (e.g. a non-causal task).</summary>
     protected abstract void CheckStreamable();
@@ -64,9 +69,7 @@ public abstract class StackedModel<TBlock> : SequenceModel, IStreamingModel wher
     public ModelState InitialState(long batchSize)
     {
         var device = norm_f.parameters().First().device;
-        var tensors = new Dictionary<string, Tensor>();
-        for (var i = 0; i < layers.Count; i++) AddInitialState(layers[i], i, batchSize, device, tensors);
-        return new ModelState(tensors, 0);
+        return ModelState.FromLayers(layers.Select(block => InitialBlockState(block, batchSize, device)), 0);
     }
 
     public (Tensor Output, ModelState State) Forward(Tensor input, ModelState state)
@@ -74,10 +77,14 @@ public abstract class StackedModel<TBlock> : SequenceModel, IStreamingModel wher
         CheckStreamable();
         using var scope = NewDisposeScope();
         var x = embed.forward(input);
-        var next = new Dictionary<string, Tensor>();
-        for (var i = 0; i < layers.Count; i++) x = StepBlock(layers[i], i, x, state, next);
+        var next = new List<ILayerState>(layers.Count);
+        for (var i = 0; i < layers.Count; i++)
+        {
+            (x, var blockState) = StepBlock(layers[i], x, state.Layer(i, ReadBlockState));
+            next.Add(blockState);
+        }
         var logits = head.PerToken(norm_f.forward(x));
-        var newState = new ModelState(next, state.Position + input.shape[1]).MoveToOuterDisposeScope();
+        var newState = ModelState.FromLayers(next, state.Position + input.shape[1]).MoveToOuterDisposeScope();
         return (logits.MoveToOuterDisposeScope(), newState);
     }
 }

@@ -63,7 +63,7 @@ public sealed class GruModel : SequenceModel, IStreamingModel
     public ModelState InitialState(long batchSize)
     {
         var device = gru.parameters().First().device;
-        return new ModelState(new Dictionary<string, Tensor> { ["h"] = zeros([numLayers, batchSize, dim], device: device) }, 0);
+        return ModelState.FromStack(new GruStackState(zeros([numLayers, batchSize, dim], device: device)), 0);
     }
 
     public (Tensor Output, ModelState State) Forward(Tensor input, ModelState state)
@@ -71,9 +71,9 @@ public sealed class GruModel : SequenceModel, IStreamingModel
         BaselineChecks.Streamable(Spec, "gru");
         using var scope = NewDisposeScope();
         var x = dropout.forward(embed.forward(input));
-        var (y, h) = Recur(x, state["h"]);
+        var (y, h) = Recur(x, state.Stack(GruStackState.From).H);
         var logits = head.PerToken(dropout.forward(y));
-        var newState = new ModelState(new Dictionary<string, Tensor> { ["h"] = h }, state.Position + input.shape[1]).MoveToOuterDisposeScope();
+        var newState = ModelState.FromStack(new GruStackState(h), state.Position + input.shape[1]).MoveToOuterDisposeScope();
         return (logits.MoveToOuterDisposeScope(), newState);
     }
 }

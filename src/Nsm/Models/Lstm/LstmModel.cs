@@ -58,11 +58,7 @@ public sealed class LstmModel : SequenceModel, IStreamingModel
     public ModelState InitialState(long batchSize)
     {
         var device = lstm.parameters().First().device;
-        return new ModelState(new Dictionary<string, Tensor>
-        {
-            ["h"] = zeros([numLayers, batchSize, dim], device: device),
-            ["c"] = zeros([numLayers, batchSize, dim], device: device),
-        }, 0);
+        return ModelState.FromStack(new LstmStackState(zeros([numLayers, batchSize, dim], device: device), zeros([numLayers, batchSize, dim], device: device)), 0);
     }
 
     public (Tensor Output, ModelState State) Forward(Tensor input, ModelState state)
@@ -70,9 +66,10 @@ public sealed class LstmModel : SequenceModel, IStreamingModel
         BaselineChecks.Streamable(Spec, "lstm");
         using var scope = NewDisposeScope();
         var x = dropout.forward(embed.forward(input));
-        var (y, h, c) = lstm.forward(x, (state["h"], state["c"]));
+        var carried = state.Stack(LstmStackState.From);
+        var (y, h, c) = lstm.forward(x, (carried.H, carried.C));
         var logits = head.PerToken(dropout.forward(y));
-        var newState = new ModelState(new Dictionary<string, Tensor> { ["h"] = h, ["c"] = c }, state.Position + input.shape[1]).MoveToOuterDisposeScope();
+        var newState = ModelState.FromStack(new LstmStackState(h, c), state.Position + input.shape[1]).MoveToOuterDisposeScope();
         return (logits.MoveToOuterDisposeScope(), newState);
     }
 }

@@ -13,7 +13,7 @@ namespace Nsm.Models.Mamba;
 /// state per layer: the last kernel-1 convolution inputs and the (B, E, N) SSM state. Causal: right
 /// padding never reaches real positions; the head's masked mean drops it.
 /// </summary>
-public sealed class MambaModel : StackedModel<MambaBlock>
+public sealed class MambaModel : StackedModel<MambaBlock, MambaLayerState>
 {
     /// <summary>State size N when model.state_size is 0 (the paper's default d_state).</summary>
     public const int DefaultStateSize = MambaOptions.DefaultStateSize;
@@ -52,19 +52,18 @@ public sealed class MambaModel : StackedModel<MambaBlock>
 
     protected override Tensor RunBlock(MambaBlock block, Tensor x, Tensor? paddingMask) => block.forward(x);
 
-    protected override void AddInitialState(MambaBlock block, int i, long batchSize, Device device, IDictionary<string, Tensor> tensors)
+    protected override MambaLayerState InitialBlockState(MambaBlock block, long batchSize, Device device)
     {
         var (conv, ssm) = block.Mixer.EmptyState(batchSize, device);
-        tensors[$"layers.{i}.conv"] = conv;
-        tensors[$"layers.{i}.ssm"] = ssm;
+        return new MambaLayerState(conv, ssm);
     }
 
-    protected override Tensor StepBlock(MambaBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next)
+    protected override MambaLayerState ReadBlockState(LayerTensors tensors) => MambaLayerState.From(tensors);
+
+    protected override (Tensor Output, MambaLayerState State) StepBlock(MambaBlock block, Tensor x, MambaLayerState state)
     {
-        var (y, conv, ssm) = block.Forward(x, state[$"layers.{i}.conv"], state[$"layers.{i}.ssm"]);
-        next[$"layers.{i}.conv"] = conv;
-        next[$"layers.{i}.ssm"] = ssm;
-        return y;
+        var (y, conv, ssm) = block.Forward(x, state.Conv, state.Ssm);
+        return (y, new MambaLayerState(conv, ssm));
     }
 
     protected override void CheckStreamable() => BaselineChecks.Streamable(Spec, "mamba");

@@ -130,15 +130,4 @@ public sealed class AttentionLayer : nn.Module
     }
 
     private Tensor Dropout(Tensor x) => dropoutRate > 0 && training ? dropout.forward(x) : x;
-
-}
-
-/// <summary>What an <see cref="AttentionLayer"/> carries between calls: rotated keys and values (B, h, T, hd) and the tokens consumed.</summary>
-public sealed record AttentionLayerState(Tensor Keys, Tensor Values, long Position)
-{
-    public IEnumerable<(string Name, Tensor Tensor)> Named()
-    {
-        yield return ("keys", Keys);
-        yield return ("values", Values);
-    }
 }

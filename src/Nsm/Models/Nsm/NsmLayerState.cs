@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Nsm.Core;
 
 namespace Nsm.Models.Nsm;
 
@@ -17,7 +18,7 @@ namespace Nsm.Models.Nsm;
 /// (zeros before position 0), which the write convolution of kernel k needs; null without it.</param>
 /// <param name="Position">Tokens consumed so far.</param>
 /// <param name="Memory">The external memory and its heads' weightings (memory-augmented NSM), or null.</param>
-public sealed record NsmLayerState(Tensor Slots, Tensor? Cells, Tensor? Keys, Tensor? Values, Tensor Partial, Tensor? History, long Position, NtmMemoryState? Memory = null)
+public sealed record NsmLayerState(Tensor Slots, Tensor? Cells, Tensor? Keys, Tensor? Values, Tensor Partial, Tensor? History, long Position, NtmMemoryState? Memory = null) : ILayerState
 {
     /// <summary>Every tensor of the state, by short name (slots, cells, keys, values, partial, history, then the memory's); absent ones left out.</summary>
     public IEnumerable<(string Name, Tensor Tensor)> Named()

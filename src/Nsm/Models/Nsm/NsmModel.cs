@@ -313,13 +313,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics, 
 
     public ModelState InitialState(long batchSize)
     {
-        var tensors = new Dictionary<string, Tensor>();
-        for (var i = 0; i < layers.Count; i++)
-        {
-            var named = layers[i] is NsmLayer layer ? layer.InitialState(batchSize).Named() : ((AttentionLayer)layers[i]).InitialState(batchSize).Named();
-            foreach (var (name, t) in named) tensors[$"layers.{i}.{name}"] = t;
-        }
-        return new ModelState(tensors, 0);
+        return ModelState.FromLayers(layers.Select(l => l is NsmLayer layer ? (ILayerState)layer.InitialState(batchSize) : ((AttentionLayer)l).InitialState(batchSize)), 0);
     }
 
     public (Tensor Output, ModelState State) Forward(Tensor input, ModelState state)
@@ -328,54 +322,52 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics, 
         if (input.shape[1] == 0) throw new ArgumentException("streaming input must hold at least one token");
         using var scope = NewDisposeScope();
         var x = embed.forward(input);
-        var next = new Dictionary<string, Tensor>();
+        var next = new List<ILayerState>(layers.Count);
         (IReadOnlyList<Tensor> Slots, Tensor Active)? lower = null;
         for (var i = 0; i < layers.Count; i++)
         {
-            IEnumerable<(string, Tensor)> named;
             if (layers[i] is NsmLayer layer)
             {
-                var (y, newState, chunkSlots) = layer.Forward(x, null, LayerState(state, i), lower);
+                var (y, newState, chunkSlots) = layer.Forward(x, null, LayerState(state, i, layer), lower);
                 x = y;
                 lower = config.Nsm.CrossLayerStates ? (chunkSlots, layer.Manager.ActiveMask) : null;
-                named = newState.Named();
+                next.Add(newState);
             }
             else
             {
-                var (y, newState) = ((AttentionLayer)layers[i]).Forward(x, null, AttentionState(state, i));
+                var (y, newState) = ((AttentionLayer)layers[i]).Forward(x, null, state.Layer(i, AttentionState));
                 x = y;
                 lower = null;
-                named = newState.Named();
+                next.Add(newState);
             }
-            foreach (var (name, t) in named) next[$"layers.{i}.{name}"] = t;
         }
         var logits = head.PerToken(norm_f.forward(x));
-        var newModelState = new ModelState(next, state.Position + input.shape[1]).MoveToOuterDisposeScope();
+        var newModelState = ModelState.FromLayers(next, state.Position + input.shape[1]).MoveToOuterDisposeScope();
         return (logits.MoveToOuterDisposeScope(), newModelState);
     }
 
-    private NsmLayerState LayerState(ModelState state, int layer)
+    /// <summary>NSM layer i's state (typed, or read by name), checked against the layer: its slot count and memory size.</summary>
+    private static NsmLayerState LayerState(ModelState state, int i, NsmLayer layer)
     {
-        Tensor? Get(string name) => state.Tensors.TryGetValue($"layers.{layer}.{name}", out var t) ? t : null;
-        var slots = Get("slots") ?? throw new ArgumentException($"state has no 'layers.{layer}.slots'; was it made by this model?");
-        var partial = Get("partial") ?? throw new ArgumentException($"state has no 'layers.{layer}.partial'");
-        if (layers[layer] is not NsmLayer nsmLayer) throw new ArgumentException($"layer {layer} is not an NSM layer");
-        var expectedSlots = nsmLayer.Manager.Capacity;
-        if (slots.shape[1] != expectedSlots)
-            throw new ArgumentException($"state has {slots.shape[1]} slots in layer {layer}, the model {expectedSlots} (states made before Compact() cannot be reused)");
-        var memory = Get("memory") is { } m
-            ? new NtmMemoryState(m, Get("memory_write_weights") ?? throw new ArgumentException($"state has no 'layers.{layer}.memory_write_weights'"),
-                Get("memory_read_weights") ?? throw new ArgumentException($"state has no 'layers.{layer}.memory_read_weights'"))
-            : null;
-        if (nsmLayer.Memory is { } own && memory is not null && (memory.Memory.shape[1] != own.Rows || memory.Memory.shape[2] != own.Width))
-            throw new ArgumentException($"state has a memory of {memory.Memory.shape[1]} x {memory.Memory.shape[2]} in layer {layer}, the model {own.Rows} x {own.Width}");
-        return new NsmLayerState(slots, Get("cells"), Get("keys"), Get("values"), partial, Get("history"), state.Position, memory);
+        var layerState = state.Layer(i, NsmState);
+        var expectedSlots = layer.Manager.Capacity;
+        if (layerState.Slots.shape[1] != expectedSlots)
+            throw new ArgumentException($"state has {layerState.Slots.shape[1]} slots in layer {i}, the model {expectedSlots} (states made before Compact() cannot be reused)");
+        if (layer.Memory is { } own && layerState.Memory is { } memory && (memory.Memory.shape[1] != own.Rows || memory.Memory.shape[2] != own.Width))
+            throw new ArgumentException($"state has a memory of {memory.Memory.shape[1]} x {memory.Memory.shape[2]} in layer {i}, the model {own.Rows} x {own.Width}");
+        return layerState;
     }
 
-    private static AttentionLayerState AttentionState(ModelState state, int layer)
+    private static NsmLayerState NsmState(LayerTensors tensors)
     {
-        Tensor Get(string name) => state.Tensors.TryGetValue($"layers.{layer}.{name}", out var t) ? t
-            : throw new ArgumentException($"state has no 'layers.{layer}.{name}'; was it made by this model?");
-        return new AttentionLayerState(Get("keys"), Get("values"), state.Position);
+        var slots = tensors.Get("slots");
+        var partial = tensors.Get("partial");
+        var memory = tensors.Find("memory") is { } m
+            ? new NtmMemoryState(m, tensors.Get("memory_write_weights"), tensors.Get("memory_read_weights"))
+            : null;
+        return new NsmLayerState(slots, tensors.Find("cells"), tensors.Find("keys"), tensors.Find("values"), partial, tensors.Find("history"), tensors.Position, memory);
     }
+
+    private static AttentionLayerState AttentionState(LayerTensors tensors) =>
+        new(tensors.Get("keys"), tensors.Get("values"), tensors.Position);
 }

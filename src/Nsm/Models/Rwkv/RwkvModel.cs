@@ -11,7 +11,7 @@ namespace Nsm.Models.Rwkv;
 /// padding never reaches real positions; the head's masked mean drops it); trains with the chunked
 /// WKV and streams as an RNN with five (B, C) tensors per layer.
 /// </summary>
-public sealed class RwkvModel : StackedModel<RwkvBlock>
+public sealed class RwkvModel : StackedModel<RwkvBlock, RwkvBlockState>
 {
     /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
     public const string FlopFormula = "dense + L·12d (WKV recurrence)";
@@ -35,15 +35,11 @@ public sealed class RwkvModel : StackedModel<RwkvBlock>
 
     protected override Tensor RunBlock(RwkvBlock block, Tensor x, Tensor? paddingMask) => block.forward(x);
 
-    protected override void AddInitialState(RwkvBlock block, int i, long batchSize, Device device, IDictionary<string, Tensor> tensors) =>
-        RwkvBlockState.Empty(batchSize, dim, device).To(tensors, i);
+    protected override RwkvBlockState InitialBlockState(RwkvBlock block, long batchSize, Device device) => RwkvBlockState.Empty(batchSize, dim, device);
 
-    protected override Tensor StepBlock(RwkvBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next)
-    {
-        var (y, blockState) = block.Forward(x, RwkvBlockState.From(state.Tensors, i));
-        blockState.To(next, i);
-        return y;
-    }
+    protected override RwkvBlockState ReadBlockState(LayerTensors tensors) => RwkvBlockState.From(tensors);
+
+    protected override (Tensor Output, RwkvBlockState State) StepBlock(RwkvBlock block, Tensor x, RwkvBlockState state) => block.Forward(x, state);
 
     protected override void CheckStreamable() => BaselineChecks.Streamable(Spec, "rwkv");
 }

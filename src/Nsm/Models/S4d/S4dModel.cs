@@ -11,7 +11,7 @@ namespace Nsm.Models.S4d;
 /// padding never reaches real positions; the head's masked mean drops it); streams with one
 /// (B, H, N/2) complex state per layer, constant in the sequence length.
 /// </summary>
-public sealed class S4dModel : StackedModel<S4dBlock>
+public sealed class S4dModel : StackedModel<S4dBlock, S4dLayerState>
 {
     /// <summary>State size N when model.state_size is 0 (the paper's default).</summary>
     public const int DefaultStateSize = S4dOptions.DefaultStateSize;
@@ -49,14 +49,14 @@ public sealed class S4dModel : StackedModel<S4dBlock>
 
     protected override Tensor RunBlock(S4dBlock block, Tensor x, Tensor? paddingMask) => block.forward(x);
 
-    protected override void AddInitialState(S4dBlock block, int i, long batchSize, Device device, IDictionary<string, Tensor> tensors) =>
-        tensors[$"layers.{i}.ssm"] = block.Layer.EmptyState(batchSize, device);
+    protected override S4dLayerState InitialBlockState(S4dBlock block, long batchSize, Device device) => new(block.Layer.EmptyState(batchSize, device));
 
-    protected override Tensor StepBlock(S4dBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next)
+    protected override S4dLayerState ReadBlockState(LayerTensors tensors) => S4dLayerState.From(tensors);
+
+    protected override (Tensor Output, S4dLayerState State) StepBlock(S4dBlock block, Tensor x, S4dLayerState state)
     {
-        var (y, ssm) = block.Forward(x, state[$"layers.{i}.ssm"]);
-        next[$"layers.{i}.ssm"] = ssm;
-        return y;
+        var (y, ssm) = block.Forward(x, state.Ssm);
+        return (y, new S4dLayerState(ssm));
     }
 
     protected override void CheckStreamable() => BaselineChecks.Streamable(Spec, "s4d");

@@ -11,7 +11,7 @@ namespace Nsm.Models.Transformer;
 /// pre-norm blocks with rotary full attention and SwiGLU, final RMSNorm, tied output head.
 /// Streams with a key/value cache that grows with the context (O(N) memory per token).
 /// </summary>
-public sealed class TransformerModel : StackedModel<TransformerBlock>
+public sealed class TransformerModel : StackedModel<TransformerBlock, TransformerLayerState>
 {
     /// <summary>The FLOP formula of <see cref="EstimateFlops"/>, in words.</summary>
     public const string FlopFormula = "dense + L·4d·keys; keys = (N+1)/2 causal, N bidirectional";
@@ -59,19 +59,18 @@ public sealed class TransformerModel : StackedModel<TransformerBlock>
 
     protected override Tensor RunBlock(TransformerBlock block, Tensor x, Tensor? paddingMask) => block.forward(x, paddingMask);
 
-    protected override void AddInitialState(TransformerBlock block, int i, long batchSize, Device device, IDictionary<string, Tensor> tensors)
+    protected override TransformerLayerState InitialBlockState(TransformerBlock block, long batchSize, Device device)
     {
         var (k, v) = block.Attention.EmptyCache(batchSize, device);
-        tensors[$"layers.{i}.keys"] = k;
-        tensors[$"layers.{i}.values"] = v;
+        return new TransformerLayerState(k, v, 0);
     }
 
-    protected override Tensor StepBlock(TransformerBlock block, int i, Tensor x, ModelState state, IDictionary<string, Tensor> next)
+    protected override TransformerLayerState ReadBlockState(LayerTensors tensors) => TransformerLayerState.From(tensors);
+
+    protected override (Tensor Output, TransformerLayerState State) StepBlock(TransformerBlock block, Tensor x, TransformerLayerState state)
     {
-        var (y, k, v) = block.Forward(x, state[$"layers.{i}.keys"], state[$"layers.{i}.values"], state.Position);
-        next[$"layers.{i}.keys"] = k;
-        next[$"layers.{i}.values"] = v;
-        return y;
+        var (y, k, v) = block.Forward(x, state.Keys, state.Values, state.Position);
+        return (y, new TransformerLayerState(k, v, state.Position + x.shape[1]));
     }
 
     protected override void CheckStreamable()
