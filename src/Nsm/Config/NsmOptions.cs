@@ -128,6 +128,15 @@ public sealed record NsmOptions : IOptionsSection
     [JsonPropertyName("state_ffn_mult"), ConfigRange(0, 64)]
     public double StateFfnMult { get; init; } = 1.0;
 
+    /// <summary>
+    /// Activation checkpointing in training: keep only each layer's input and recompute the layer
+    /// in the backward pass, for about one more forward pass per step and far less memory (the
+    /// intermediates of one layer at a time). The same losses and gradients as without. Needs
+    /// cross_layer_states = false. Default false.
+    /// </summary>
+    [JsonPropertyName("recompute")]
+    public bool Recompute { get; init; }
+
     /// <summary>The write of layer l+1 also takes the updated slots of layer l for the same chunk (still causal). Default false.</summary>
     [JsonPropertyName("cross_layer_states")]
     public bool CrossLayerStates { get; init; }
@@ -208,6 +217,8 @@ public sealed record NsmOptions : IOptionsSection
             if (LocalAttention && dim / heads % 2 != 0)
                 throw new ConfigException($"'model.d_model' / 'model.num_heads' = {dim / heads} must be even for rotary positions in the local attention");
         }
+        if (Recompute && CrossLayerStates)
+            throw new ConfigException("'model.recompute' needs 'model.cross_layer_states' = false (a recomputed layer passes only its output up)");
         if (InitiallyActive > Capacity)
             throw new ConfigException($"'model.max_states' = {Capacity} is smaller than the initially active slots ({InitiallyActive}, from 'model.initial_states' or 'model.num_states')");
         if (Communication == NsmCommunication.TopK && CommunicationTopK > Capacity)

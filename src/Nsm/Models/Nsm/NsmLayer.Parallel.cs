@@ -31,7 +31,7 @@ public sealed partial class NsmLayer
         var write = WritePath();
         var context = manager.Context() with { Probe = Probe };
         Probe?.BeginCall(b, lower is { } below && TakesLowerSlots && below.Slots.Count > 0 ? below.Slots[0].shape[1] : 0);
-        var usage = training ? new UsageAccumulator() : null;
+        var usage = training && !RecordsNoUsage ? new UsageAccumulator() : null;
 
         // The rows of the open chunk (from the state) and the new ones, from the chunk boundary on.
         var rows = p > 0 ? cat([state.Partial, x], 1) : x;                        // (B, p + n, d)

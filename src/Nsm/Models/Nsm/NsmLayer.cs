@@ -204,6 +204,22 @@ public sealed partial class NsmLayer : nn.Module
     /// after each chunk completed in this call (for the layer above).
     /// </summary>
     public (Tensor Output, NsmLayerState State, List<Tensor> ChunkSlots) Forward(Tensor x, Tensor? valid, NsmLayerState state, (IReadOnlyList<Tensor> Slots, Tensor Active)? lower = null) =>
+        ForwardForm(x, valid, state, lower);
+
+    /// <summary>
+    /// The training forward from the initial state, run again in the backward pass when the model
+    /// recomputes its layers (model.recompute): the rerun records no slot usage, which the first run did.
+    /// </summary>
+    internal Tensor Rerunnable(Tensor x, Tensor? valid, bool rerun)
+    {
+        RecordsNoUsage = rerun;
+        try { return ForwardForm(x, valid, InitialState(x.shape[0]), null).Output; }
+        finally { RecordsNoUsage = false; }
+    }
+
+    private bool RecordsNoUsage { get; set; }
+
+    private (Tensor Output, NsmLayerState State, List<Tensor> ChunkSlots) ForwardForm(Tensor x, Tensor? valid, NsmLayerState state, (IReadOnlyList<Tensor> Slots, Tensor Active)? lower) =>
         writeSource == NsmWriteSource.Input ? ForwardParallel(x, valid, state, lower) : ForwardSequential(x, valid, state, lower);
 
     /// <summary>The sequential form of <see cref="Forward"/> (write_source = "output"): one loop iteration per chunk.</summary>
@@ -224,7 +240,7 @@ public sealed partial class NsmLayer : nn.Module
         Probe?.BeginCall(x.shape[0], lower is { } below && TakesLowerSlots && below.Slots.Count > 0 ? below.Slots[0].shape[1] : 0);
         var outputs = new List<Tensor>();
         var chunkSlots = new List<Tensor>();
-        var usage = training ? new UsageAccumulator() : null;
+        var usage = training && !RecordsNoUsage ? new UsageAccumulator() : null;
         // Cut the new tokens into their chunk groups once: one split node per tensor, whose backward
         // concatenates the chunks' gradients in O(N). (Cutting each chunk with narrow instead costs a
         // full-size gradient buffer per chunk, O(N²/c) in time and traffic.)

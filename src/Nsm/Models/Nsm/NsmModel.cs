@@ -82,9 +82,16 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics, 
         if (IsCausal)
         {
             (IReadOnlyList<Tensor> Slots, Tensor Active)? lower = null;
+            var recompute = config.Nsm.Recompute && training;
             foreach (var module in layers)
             {
-                if (module is NsmLayer layer)
+                if (recompute)
+                {
+                    x = module is NsmLayer nsm
+                        ? Recompute.Run(nsm.Rerunnable, x, paddingMask, nsm.parameters())
+                        : Recompute.Run((h, m, _) => ((AttentionLayer)module).Forward(h, m, ((AttentionLayer)module).InitialState(h.shape[0])).Output, x, paddingMask, module.parameters());
+                }
+                else if (module is NsmLayer layer)
                 {
                     var (y, _, chunkSlots) = layer.Forward(x, paddingMask, layer.InitialState(x.shape[0]), lower);
                     x = y;
