@@ -16,20 +16,24 @@ public static class EvalCommand
     {
         var checkpoint = CheckpointOption();
         var overrides = CliOption.Overrides("override a key of the checkpoint's config, e.g. task.eval_examples=512 (repeatable)");
-        var piece = CliOption.Int("--piece", "N", "stream each example through the model N tokens at a time with the carried state (streaming kinds; memory stays flat in the length); 0 = the whole sequence in one call", defaultValue: 0, min: 0);
-        var batch = CliOption.Int("--batch", "B", "examples per evaluation batch; 0 = the checkpoint's train.batch_size", defaultValue: 0, min: 0);
+        var piece = CliOption.Int("--piece", "N", "stream each example through the model N tokens at a time with the carried state (streaming kinds; memory stays flat in the length); 0 = the whole sequence in one call; the same as --set eval.piece=N (default: the checkpoint's eval.piece, 0)", min: 0);
+        var batch = CliOption.Int("--batch", "B", "examples per evaluation batch; 0 = the checkpoint's train.batch_size; the same as --set eval.batch=B", min: 0);
         var lengths = CliOption.Sizes("--lengths", "N,...", "evaluate a grid: one cell per task.seq_len (e.g. 1k,4k,16k); the JSON holds the cells under \"grid\" and their mean accuracy");
         var depths = CliOption.List("--depths", "D,...", "with --lengths, one grid row per needle depth in [0, 1] (passkey: task.depth_min = task.depth_max = D)");
         var heatmap = CliOption.Text("--heatmap", "FILE", "with --lengths, also draw the grid's accuracy as a PNG heatmap (depth by length)");
         var command = new Command("eval", "Loss, accuracy and perplexity on the task's held-out set, printed as one JSON object.") { checkpoint, overrides, piece, batch, lengths, depths, heatmap };
         command.SetAction(parse =>
         {
-            var (dir, sets) = (parse.GetValue(checkpoint)!, parse.GetValue(overrides) ?? []);
+            var dir = parse.GetValue(checkpoint)!;
+            // --piece and --batch are eval.piece and eval.batch, after the --set overrides so that they win.
+            var sets = (parse.GetValue(overrides) ?? []).ToList();
+            if (parse.GetValue(piece) is { } p) sets.Add($"eval.piece={p}");
+            if (parse.GetValue(batch) is { } b) sets.Add($"eval.batch={b}");
             if (parse.GetValue(lengths) is { } grid)
-                return RunGrid(parse, dir, sets, grid, ParseDepths(parse.GetValue(depths) ?? []), parse.GetValue(piece), parse.GetValue(batch), parse.GetValue(heatmap));
+                return RunGrid(parse, dir, sets, grid, ParseDepths(parse.GetValue(depths) ?? []), parse.GetValue(heatmap));
             if (parse.GetValue(depths) is not null || parse.GetValue(heatmap) is not null)
                 throw new UsageException("--depths and --heatmap need --lengths (the grid's columns)");
-            return Run(parse, dir, sets, parse.GetValue(piece), parse.GetValue(batch));
+            return Run(parse, dir, sets);
         });
         return command;
     }
@@ -39,17 +43,17 @@ public static class EvalCommand
             ? d
             : throw new UsageException($"option '--depths' takes numbers in [0, 1] (e.g. 0,0.5,1), got '{item}'")).ToList();
 
-    private static int RunGrid(ParseResult parse, string dir, IReadOnlyList<string> overrides, IReadOnlyList<int> lengths, IReadOnlyList<double> depths, int piece, int batchSize, string? heatmap)
+    private static int RunGrid(ParseResult parse, string dir, IReadOnlyList<string> overrides, IReadOnlyList<int> lengths, IReadOnlyList<double> depths, string? heatmap)
     {
         var config = Checkpoint.LoadConfig(dir, overrides);
         if (config.Train.Threads > 0) torch.set_num_threads(config.Train.Threads);
-        var cells = EvalGrid.Evaluate(dir, overrides, lengths, depths, batchSize, piece);
+        var cells = EvalGrid.Evaluate(dir, overrides, lengths, depths);
         var json = new JsonObject
         {
             ["model"] = config.Model.Kind,
             ["task"] = config.Task.Name,
             ["accuracy"] = Number(EvalGrid.MeanAccuracy(cells)),
-            ["piece"] = piece,
+            ["piece"] = config.Eval.Piece,
             ["grid"] = new JsonArray([.. cells.Select(c => (JsonNode)new JsonObject
             {
                 ["seq_len"] = c.SeqLen,
@@ -81,11 +85,11 @@ public static class EvalCommand
     public static Option<string?> CheckpointOption() =>
         CliOption.Text("--checkpoint", "DIR", "run folder written by nsm train (config.json, model.safetensors)", required: true);
 
-    private static int Run(ParseResult parse, string dir, IReadOnlyList<string> overrides, int piece, int batchSize)
+    private static int Run(ParseResult parse, string dir, IReadOnlyList<string> overrides)
     {
         var threads = Checkpoint.LoadConfig(dir, overrides).Train.Threads;
         if (threads > 0) torch.set_num_threads(threads);
-        var (config, task, result) = CheckpointEvaluation.Evaluate(dir, overrides, batchSize, piece);
+        var (config, task, result) = CheckpointEvaluation.Evaluate(dir, overrides);
         var json = new JsonObject
         {
             ["model"] = config.Model.Kind,
@@ -96,7 +100,7 @@ public static class EvalCommand
             ["count"] = result.Count,
             ["seq_len"] = config.Task.SeqLen,
             ["exact_match"] = task is IExactMatchTask,
-            ["piece"] = piece,
+            ["piece"] = config.Eval.Piece,
             // Mean loss of the scored targets by position, buckets doubling in width (per-token tasks).
             ["loss_by_position"] = new JsonArray([.. result.ByPosition.Select(b => (JsonNode)new JsonObject
             {

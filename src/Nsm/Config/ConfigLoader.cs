@@ -94,7 +94,7 @@ public static class ConfigLoader
     {
         var json = ToJson(config);
         var (kind, task) = (config.Model.Kind, config.Task.Name);
-        foreach (var (name, type) in new[] { ("model", typeof(ModelConfig)), ("task", typeof(TaskConfig)), ("train", typeof(TrainConfig)) })
+        foreach (var (name, type) in new[] { ("model", typeof(ModelConfig)), ("task", typeof(TaskConfig)), ("train", typeof(TrainConfig)), ("eval", typeof(EvalConfig)) })
         {
             var section = (JsonObject)json[name]!;
             foreach (var key in ConfigSchema.Keys(type))

@@ -16,6 +16,7 @@ internal static class ConfigRanges
         CheckSection(config.Model, "model");
         CheckSection(config.Task, "task");
         CheckSection(config.Train, "train");
+        CheckSection(config.Eval, "eval");
     }
 
     static void CheckSection(object section, string prefix)

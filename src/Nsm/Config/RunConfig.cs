@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Nsm.Config;
 
-/// <summary>A whole run: model, task and training settings. Written as config.json beside every run.</summary>
+/// <summary>A whole run: model, task, training and evaluation settings. Written as config.json beside every run.</summary>
 public sealed record RunConfig
 {
     [JsonPropertyName("model")]
@@ -13,4 +13,7 @@ public sealed record RunConfig
 
     [JsonPropertyName("train")]
     public TrainConfig Train { get; init; } = new();
+
+    [JsonPropertyName("eval")]
+    public EvalConfig Eval { get; init; } = new();
 }

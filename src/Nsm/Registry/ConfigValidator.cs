@@ -26,7 +26,7 @@ public static class ConfigValidator
     {
         var warnings = new List<string>();
         var (kind, task) = (config.Model.Kind, config.Task.Name);
-        foreach (var (section, value, defaults) in new (string, object, object)[] { ("model", config.Model, new ModelConfig()), ("task", config.Task, new TaskConfig()), ("train", config.Train, new TrainConfig()) })
+        foreach (var (section, value, defaults) in new (string, object, object)[] { ("model", config.Model, new ModelConfig()), ("task", config.Task, new TaskConfig()), ("train", config.Train, new TrainConfig()), ("eval", config.Eval, new EvalConfig()) })
         {
             foreach (var key in ConfigSchema.Keys(value.GetType()))
             {

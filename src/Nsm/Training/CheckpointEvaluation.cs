@@ -13,19 +13,17 @@ namespace Nsm.Training;
 public static class CheckpointEvaluation
 {
     /// <param name="dir">Checkpoint folder.</param>
-    /// <param name="overrides">Config overrides (<c>key=value</c>).</param>
-    /// <param name="batchSize">Examples per batch; 0 = the checkpoint's train.batch_size.</param>
-    /// <param name="piece">Tokens per streamed piece; 0 = one call per batch.</param>
-    public static (RunConfig Config, ITask Task, EvalResult Result) Evaluate(string dir, IEnumerable<string> overrides, int batchSize, int piece)
+    /// <param name="overrides">Config overrides (<c>key=value</c>); eval.batch and eval.piece set the batch and the streamed piece.</param>
+    public static (RunConfig Config, ITask Task, EvalResult Result) Evaluate(string dir, IEnumerable<string> overrides)
     {
         var (config, task, model) = Checkpoint.LoadModel(dir, overrides);
         using (model)
         {
             var device = Devices.Resolve(config.Train.Device);
             model.to(device);
-            var batch = batchSize > 0 ? batchSize : config.Train.BatchSize;
-            var result = piece > 0
-                ? StreamingEvaluator.Evaluate(model, task, batch, piece, device)
+            var batch = config.Eval.BatchFor(config.Train);
+            var result = config.Eval.Piece > 0
+                ? StreamingEvaluator.Evaluate(model, task, batch, config.Eval.Piece, device)
                 : Evaluator.Evaluate(model, task, batch, device);
             return (config, task, result);
         }

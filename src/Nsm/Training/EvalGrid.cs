@@ -10,20 +10,18 @@ public sealed record EvalGridCell(int SeqLen, double? Depth, EvalResult Result);
 /// <summary>
 /// Evaluates a checkpoint over a grid of lengths and (for tasks with a needle, such as passkey)
 /// depths, as RULER and BABILong report retrieval: each cell is the checkpoint's evaluation with
-/// task.seq_len = length and task.depth_min = task.depth_max = depth, streamed piece tokens at
-/// a time when piece > 0. The model is rebuilt per cell from the same weights (its task shape
+/// task.seq_len = length and task.depth_min = task.depth_max = depth, streamed eval.piece tokens
+/// at a time when that is above 0. The model is rebuilt per cell from the same weights (its task shape
 /// depends on the length).
 /// </summary>
 public static class EvalGrid
 {
     /// <param name="dir">Checkpoint folder.</param>
-    /// <param name="overrides">Config overrides applied to every cell.</param>
+    /// <param name="overrides">Config overrides applied to every cell (eval.batch and eval.piece among them).</param>
     /// <param name="lengths">task.seq_len of each column, at least one.</param>
     /// <param name="depths">Needle depths in [0, 1] of each row; empty for tasks without one.</param>
-    /// <param name="batchSize">Examples per batch; 0 = the checkpoint's train.batch_size.</param>
-    /// <param name="piece">Tokens per streamed piece; 0 = one call per batch.</param>
     /// <returns>The cells, depth-major (every length of the first depth first).</returns>
-    public static IReadOnlyList<EvalGridCell> Evaluate(string dir, IReadOnlyList<string> overrides, IReadOnlyList<int> lengths, IReadOnlyList<double> depths, int batchSize, int piece)
+    public static IReadOnlyList<EvalGridCell> Evaluate(string dir, IReadOnlyList<string> overrides, IReadOnlyList<int> lengths, IReadOnlyList<double> depths)
     {
         if (lengths.Count == 0) throw new ConfigException("an evaluation grid needs at least one length");
         foreach (var d in depths)
@@ -39,7 +37,7 @@ public static class EvalGrid
                     var text = d.ToString("R", CultureInfo.InvariantCulture);
                     cellOverrides.AddRange([$"task.depth_min={text}", $"task.depth_max={text}"]);
                 }
-                var (_, _, result) = CheckpointEvaluation.Evaluate(dir, cellOverrides, batchSize, piece);
+                var (_, _, result) = CheckpointEvaluation.Evaluate(dir, cellOverrides);
                 cells.Add(new EvalGridCell(length, depth, result));
             }
         }

@@ -291,7 +291,7 @@ public sealed class Trainer
     // The ranks share the evaluation (each runs every K-th batch, the sums are reduced); rank 0 records it.
     private EvalResult RecordEval(SequenceModel model, ITask task, Device device, long step, MetricsLog? metrics, ProgressReporter progress)
     {
-        var result = Evaluator.Evaluate(model, task, config.Train.BatchSize, device, comm: comm);
+        var result = Evaluator.Evaluate(model, task, config.Eval.BatchFor(config.Train), device, comm: comm);
         metrics?.Write(step, "eval", new Dictionary<string, double> { ["loss"] = result.Loss, ["accuracy"] = result.Accuracy });
         progress.Line($"eval  step {step,6}  loss {result.Loss:F4}  accuracy {result.Accuracy:P2}");
         return result;

@@ -52,4 +52,36 @@ public sealed class EvalGridTests
         Assert.Equal(2, result.Code);
         Assert.Equal(expected, Assert.Single(result.ErrorLines));
     }
+
+    [Fact]
+    public void EvalPieceAndBatchKeysAreThePieceAndBatchOptions()
+    {
+        using var dir = TestConfigs.TempDir();
+        var run = TrainTinyPasskey(dir);
+        var byOption = CliHarness.Run("eval", "--checkpoint", run, "--set", "task.eval_examples=6", "--piece", "32", "--batch", "4");
+        var byKey = CliHarness.Run("eval", "--checkpoint", run, "--set", "task.eval_examples=6", "--set", "eval.piece=32", "--set", "eval.batch=4");
+        var whole = CliHarness.Run("eval", "--checkpoint", run, "--set", "task.eval_examples=6", "--set", "eval.piece=32", "--piece", "0");
+        Assert.Equal(0, byOption.Code);
+        Assert.Equal(0, byKey.Code);
+        Assert.Equal(0, whole.Code);
+        using var a = JsonDocument.Parse(byOption.Output);
+        using var b = JsonDocument.Parse(byKey.Output);
+        using var c = JsonDocument.Parse(whole.Output);
+        Assert.Equal(32, a.RootElement.GetProperty("piece").GetInt32());
+        Assert.Equal(a.RootElement.GetProperty("loss").GetDouble(), b.RootElement.GetProperty("loss").GetDouble());
+        Assert.Equal(32, b.RootElement.GetProperty("piece").GetInt32());
+        // The option wins over the key: --piece 0 evaluates each example in one call.
+        Assert.Equal(0, c.RootElement.GetProperty("piece").GetInt32());
+        Assert.Equal(a.RootElement.GetProperty("loss").GetDouble(), c.RootElement.GetProperty("loss").GetDouble(), 4);
+    }
+
+    [Fact]
+    public void ANegativeEvalPieceIsOneLineAndExitCode2()
+    {
+        using var dir = TestConfigs.TempDir();
+        var run = TrainTinyPasskey(dir);
+        var result = CliHarness.Run("eval", "--checkpoint", run, "--set", "eval.piece=-1");
+        Assert.Equal(2, result.Code);
+        Assert.Contains("'eval.piece'", Assert.Single(result.ErrorLines));
+    }
 }
