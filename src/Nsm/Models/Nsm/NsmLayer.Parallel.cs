@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Nsm.Modules;
 using Nsm.Ops;
 
 namespace Nsm.Models.Nsm;
@@ -37,13 +38,25 @@ public sealed partial class NsmLayer
         var rows = p > 0 ? cat([state.Partial, x], 1) : x;                        // (B, p + n, d)
         var rowValid = valid is null || p == 0 ? valid : cat([ones([b, p], ScalarType.Bool, x.device), valid], 1);
         var whole = (p + n) / chunk;                                              // K: chunks this call completes
-        var (states, cells, history) = WriteWholeChunks(write, rows, rowValid, whole, state, lower, context, usage);
-        foreach (var written in states.Skip(1)) Probe?.AddSlots(written);
-
-        // Read view of S_in, S_0 .. S_{K-1}: group g of the call reads view g.
         var slotCount = state.Slots.shape[1];
-        var views = write.Communicate(stack(states, 1).view(b * (whole + 1), slotCount, dim), context)
-            .view(b, whole + 1, slotCount, dim);                                 // (B, K + 1, s, d)
+        List<Tensor> states = [];
+        Tensor? cells = null, history = null;
+        // Steps 1-3 on the slot side: the read view of S_in, S_0 .. S_{K-1} (group g of the call reads view g).
+        Tensor SlotViews(Tensor r, Tensor? rv, bool rerun)
+        {
+            // The rerun in the backward pass comes after this call's scope is gone: it makes its own context.
+            var slotContext = rerun ? manager.Context() with { Probe = Probe } : context;
+            (states, cells, history) = WriteWholeChunks(write, r, rv, whole, state, lower, slotContext, rerun ? null : usage);
+            return write.Communicate(stack(states, 1).view(b * (whole + 1), slotCount, dim), slotContext)
+                .view(b, whole + 1, slotCount, dim);                             // (B, K + 1, s, d)
+        }
+        // Under model.recompute the slot path is a checkpoint of its own (rows in, views out); the
+        // states, cells and history it leaves are those of its first run, without a graph (a
+        // recomputed layer passes only its output on).
+        var views = CheckpointsSlotPath && memory is null && lower is null
+            ? Recompute.Run(SlotViews, rows, rowValid, parameters())
+            : SlotViews(rows, rowValid, false);
+        foreach (var written in states.Skip(1)) Probe?.AddSlots(written);
         var (memoryState, memoryViews) = MemoryOverChunks(CheckMemory(state), views, rowValid, whole, grid.Groups, context);
         var queries = nn.functional.pad(q, [0, 0, grid.Partial, grid.Tail])
             .view(b, numHeads, grid.Groups, chunk, headDim);                      // (B, h, G, c, hd)

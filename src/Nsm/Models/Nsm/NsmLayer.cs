@@ -212,12 +212,19 @@ public sealed partial class NsmLayer : nn.Module
     /// </summary>
     internal Tensor Rerunnable(Tensor x, Tensor? valid, bool rerun)
     {
-        RecordsNoUsage = rerun;
+        (RecordsNoUsage, CheckpointsSlotPath) = (rerun, true);
         try { return ForwardForm(x, valid, InitialState(x.shape[0]), null).Output; }
-        finally { RecordsNoUsage = false; }
+        finally { (RecordsNoUsage, CheckpointsSlotPath) = (false, false); }
     }
 
     private bool RecordsNoUsage { get; set; }
+
+    /// <summary>
+    /// Inside <see cref="Rerunnable"/>: the parallel form recomputes its slot path (write,
+    /// recurrence, communication) apart from the token path, so that the layer's rerun in the
+    /// backward pass holds the intermediates of one of the two at a time.
+    /// </summary>
+    private bool CheckpointsSlotPath { get; set; }
 
     private (Tensor Output, NsmLayerState State, List<Tensor> ChunkSlots) ForwardForm(Tensor x, Tensor? valid, NsmLayerState state, (IReadOnlyList<Tensor> Slots, Tensor Active)? lower) =>
         writeSource == NsmWriteSource.Input ? ForwardParallel(x, valid, state, lower) : ForwardSequential(x, valid, state, lower);
