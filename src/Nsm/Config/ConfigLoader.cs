@@ -94,10 +94,10 @@ public static class ConfigLoader
     {
         var json = ToJson(config);
         var (kind, task) = (config.Model.Kind, config.Task.Name);
-        foreach (var (name, type) in new[] { ("model", typeof(ModelConfig)), ("task", typeof(TaskConfig)), ("train", typeof(TrainConfig)), ("eval", typeof(EvalConfig)) })
+        foreach (var (name, value) in config.Sections())
         {
             var section = (JsonObject)json[name]!;
-            foreach (var key in ConfigSchema.Keys(type))
+            foreach (var key in ConfigSchema.Keys(value.GetType()))
                 if (!key.AppliesTo(kind, task)) section.Remove(key.Name);
         }
         return json.ToJsonString(WriteOptions);

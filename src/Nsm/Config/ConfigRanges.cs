@@ -13,10 +13,7 @@ internal static class ConfigRanges
 {
     public static void Check(RunConfig config)
     {
-        CheckSection(config.Model, "model");
-        CheckSection(config.Task, "task");
-        CheckSection(config.Train, "train");
-        CheckSection(config.Eval, "eval");
+        foreach (var (name, section) in config.Sections()) CheckSection(section, name);
     }
 
     static void CheckSection(object section, string prefix)

@@ -16,4 +16,7 @@ public sealed record RunConfig
 
     [JsonPropertyName("eval")]
     public EvalConfig Eval { get; init; } = new();
+
+    /// <summary>The sections by their JSON names, in file order: the one list that loading, range checks and warnings walk.</summary>
+    internal IReadOnlyList<(string Name, object Value)> Sections() => [("model", Model), ("task", Task), ("train", Train), ("eval", Eval)];
 }

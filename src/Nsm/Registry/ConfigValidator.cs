@@ -26,7 +26,8 @@ public static class ConfigValidator
     {
         var warnings = new List<string>();
         var (kind, task) = (config.Model.Kind, config.Task.Name);
-        foreach (var (section, value, defaults) in new (string, object, object)[] { ("model", config.Model, new ModelConfig()), ("task", config.Task, new TaskConfig()), ("train", config.Train, new TrainConfig()), ("eval", config.Eval, new EvalConfig()) })
+        var defaultSections = new RunConfig().Sections();
+        foreach (var ((section, value), (_, defaults)) in config.Sections().Zip(defaultSections))
         {
             foreach (var key in ConfigSchema.Keys(value.GetType()))
             {

@@ -69,6 +69,9 @@ public sealed class AttentionLayer : nn.Module
     /// <summary>"T" (true) or "L" (false).</summary>
     public bool IsFull { get; }
 
+    /// <summary>The training forward from the initial state, as the model recomputes it (model.recompute); the layer has no side effects to skip on the rerun.</summary>
+    internal Tensor Rerunnable(Tensor x, Tensor? valid, bool rerun) => Forward(x, valid, InitialState(x.shape[0])).Output;
+
     /// <summary>The state before any token: empty key/value caches (B, h, 0, hd).</summary>
     public AttentionLayerState InitialState(long batch)
     {

@@ -89,7 +89,7 @@ public sealed class NsmModel : SequenceModel, IStreamingModel, ISlotStatistics, 
                 {
                     x = module is NsmLayer nsm
                         ? Recompute.Run(nsm.Rerunnable, x, paddingMask, nsm.parameters())
-                        : Recompute.Run((h, m, _) => ((AttentionLayer)module).Forward(h, m, ((AttentionLayer)module).InitialState(h.shape[0])).Output, x, paddingMask, module.parameters());
+                        : Recompute.Run(((AttentionLayer)module).Rerunnable, x, paddingMask, module.parameters());
                 }
                 else if (module is NsmLayer layer)
                 {
