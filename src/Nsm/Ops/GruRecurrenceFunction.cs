@@ -1,3 +1,4 @@
+using System.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,11 +11,10 @@ namespace Nsm.Ops;
 ///   n = tanh(xp_n + r * hp_n),      h_t = n + z (h_{t-1} - n) = (1 - z) n + z h_{t-1},
 /// given the input projection xp = x W_ih^T + b_ih of every step (B, T, 3d), which the caller
 /// computes in one matmul with ordinary autograd. Inputs xp, h0 (B, d), W_hh (3d, d), b_hh (3d);
-/// output y = (h_1 .. h_T), (B, T, d). The forward loops over time without a graph and keeps
-/// the gates (r, z, n, hp_n) and the states; the backward runs backpropagation through time by
-/// hand: everything but the gradient carried from step to step is computed for all steps at once
-/// (the per-gate factors before the loop; the gradients of xp, W_hh and b_hh after it, W_hh's as
-/// one matmul), so a step costs three tensor operations.
+/// output y = (h_1 .. h_T), (B, T, d). The loops over time run in <see cref="GruKernel"/>: the
+/// forward keeps the gates (r, z, n, hp_n) and the states, the backward runs backpropagation
+/// through time by hand and returns the gradient of hp at every step, from which W_hh's gradient
+/// is one matmul and b_hh's one sum. Float32 and float64 on the CPU; the kernel reads and writes the tensors' memory (<see cref="TensorMemory{T}"/>).
 /// </summary>
 internal sealed class GruRecurrenceFunction : torch.autograd.MultiTensorFunction<GruRecurrenceFunction>
 {
@@ -27,11 +27,13 @@ internal sealed class GruRecurrenceFunction : torch.autograd.MultiTensorFunction
         // As in WkvFunction: a missing output gradient is zeros, handled in the backward.
         ctx.set_materialize_grads(false);
         using var scope = NewDisposeScope();
-        var (y, gates, candidates, recurrentN) = Steps(xp, h0, whh, bhh);
-        var output = y.transpose(0, 1).contiguous().MoveToOuterDisposeScope();
-        List<Tensor> keep = [y, gates, candidates, recurrentN];
+        var (output, saved, gates) = xp.dtype == ScalarType.Float64
+            ? Run<double>(xp, h0, whh, bhh, keep: true)
+            : Run<float>(xp, h0, whh, bhh, keep: true);
+        output.MoveToOuterDisposeScope();
         // The context holds these managed tensors themselves (disposing them here would empty
         // the saved slots), so they leave the scope and the backward disposes them.
+        List<Tensor> keep = [saved, gates!];
         foreach (var k in keep) k.DetachFromDisposeScope();
         ctx.save_for_backward([h0, whh, .. keep]);
         return [output];
@@ -44,68 +46,61 @@ internal sealed class GruRecurrenceFunction : torch.autograd.MultiTensorFunction
     public static Tensor Infer(Tensor xp, Tensor h0, Tensor whh, Tensor bhh)
     {
         using var scope = NewDisposeScope();
-        return Steps(xp, h0, whh, bhh).Y.transpose(0, 1).contiguous().MoveToOuterDisposeScope();
+        var output = xp.dtype == ScalarType.Float64
+            ? Run<double>(xp, h0, whh, bhh, keep: false).Y
+            : Run<float>(xp, h0, whh, bhh, keep: false).Y;
+        return output.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The loop over time, without a graph: the states y, gates (r, z), n and hp_n, each (T, B, ·).</summary>
-    private static (Tensor Y, Tensor Gates, Tensor Candidates, Tensor RecurrentN) Steps(Tensor xp, Tensor h0, Tensor whh, Tensor bhh)
+    private static GruKernel.Dims Sizes(Tensor xp, Tensor h0)
     {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var (length, d) = (xp.shape[1], h0.shape[1]);
-        if (length < 1) throw new ArgumentException("the GRU recurrence needs at least one step", nameof(xp));
-        var steps = xp.transpose(0, 1).contiguous();                 // (T, B, 3d): one contiguous block per step
-        var whhT = whh.t();
-        var (states, gates, candidates, recurrentN) = (new Tensor[length], new Tensor[length], new Tensor[length], new Tensor[length]);
-        var h = h0;
-        for (long t = 0; t < length; t++)
-        {
-            var xt = steps[t];                                        // (B, 3d)
-            var hp = addmm(bhh, h, whhT, 1, 1);                       // (B, 3d)
-            var rz = (xt.narrow(1, 0, 2 * d) + hp.narrow(1, 0, 2 * d)).sigmoid_();
-            var hn = hp.narrow(1, 2 * d, d);
-            var n = addcmul(xt.narrow(1, 2 * d, d), rz.narrow(1, 0, d), hn, 1).tanh_();
-            h = n.lerp(h, rz.narrow(1, d, d));                        // n + z (h - n)
-            (states[t], gates[t], candidates[t], recurrentN[t]) = (h, rz, n, hn);
-        }
-        return (stack(states).MoveToOuterDisposeScope(), stack(gates).MoveToOuterDisposeScope(),
-            stack(candidates).MoveToOuterDisposeScope(), stack(recurrentN).MoveToOuterDisposeScope());
+        if (xp.shape[1] < 1) throw new ArgumentException("the GRU recurrence needs at least one step", nameof(xp));
+        if (!HostArrays.Supported(xp)) throw new ArgumentException($"the fused GRU recurrence runs on the CPU in float32 or float64, not {xp.device_type} {xp.dtype}", nameof(xp));
+        return new((int)xp.shape[0], (int)xp.shape[1], (int)h0.shape[1]);
+    }
+
+    /// <summary>The kernel's forward: y (B, T, d), a second copy of it for the backward, and the gates (B, T, 4d) when kept.</summary>
+    private static (Tensor Y, Tensor Saved, Tensor? Gates) Run<T>(Tensor xp, Tensor h0, Tensor whh, Tensor bhh, bool keep)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var s = Sizes(xp, h0);
+        var (xpc, h0c, whhc, bhhc) = (xp.contiguous(), h0.contiguous(), whh.contiguous(), bhh.contiguous());
+        var y = empty([s.Batch, s.Length, s.Hidden], dtype: xp.dtype);
+        var gates = keep ? empty([s.Batch, s.Length, 4 * s.Hidden], dtype: xp.dtype) : null;
+        GruKernel.Forward<T>(s, TensorMemory<T>.Of(xpc), TensorMemory<T>.Of(h0c), TensorMemory<T>.Of(whhc), TensorMemory<T>.Of(bhhc),
+            TensorMemory<T>.Of(y), gates is null ? Memory<T>.Empty : TensorMemory<T>.Of(gates), GruKernel.Workers(s, get_num_threads()));
+        return (y, keep ? y.clone() : y, gates);
     }
 
     public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grads)
     {
         using var scope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
-        var (h0, whh, y, gates, candidates, hn) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]);
-        var (length, batch, d) = (y.shape[0], y.shape[1], y.shape[2]);
-        var gy = grads.Count > 0 && grads[0] is { IsInvalid: false }
-            ? grads[0].transpose(0, 1).contiguous()                   // (T, B, d)
-            : zeros_like(y);
-        var previous = length > 1 ? cat([h0.unsqueeze(0), y.narrow(0, 0, length - 1)], 0) : h0.unsqueeze(0);
-        var (r, z, n) = (gates.narrow(2, 0, d), gates.narrow(2, d, d), candidates);
-        // With g = dL/dh_t: d(xp_n) = g a, a = (1 - z)(1 - n²); d(hp_r) = d(xp_r) = g a hp_n r (1 - r);
-        // d(hp_z) = d(xp_z) = g (h_{t-1} - n) z (1 - z); d(hp_n) = g a r; dL/dh_{t-1} = g z + d(hp) W_hh.
-        var a = (1 - z) * (1 - n * n);
-        var dr = a * hn * r * (1 - r);
-        var dz = (previous - n) * z * (1 - z);
-        var toHp = stack([dr, dz, a * r], 2);                         // (T, B, 3, d)
-        var toXp = stack([dr, dz, a], 2);
-        var carried = new Tensor[length];
-        var g = gy[length - 1];
-        for (var t = length - 1; t >= 0; t--)
-        {
-            carried[t] = g;
-            var dhp = (g.unsqueeze(1) * toHp[t]).view(batch, 3 * d);
-            var direct = t > 0 ? addcmul(gy[t - 1], g, z[t], 1) : g * z[t];
-            g = addmm(direct, dhp, whh, 1, 1);
-        }
-        var total = stack(carried).unsqueeze(2);                      // (T, B, 1, d)
-        var dhpAll = (total * toHp).view(length * batch, 3 * d);
-        var dxp = (total * toXp).view(length, batch, 3 * d).transpose(0, 1).contiguous();
-        var dwhh = dhpAll.t().mm(previous.reshape(length * batch, d));
-        var dbhh = dhpAll.sum(dim: 0);
-        var result = new List<Tensor> { dxp, g, dwhh, dbhh }.Select(t => t.MoveToOuterDisposeScope()).ToList();
+        var (h0, whh, y, gates) = (saved[0], saved[1], saved[2], saved[3]);
+        var gy = grads.Count > 0 && grads[0] is { IsInvalid: false } ? grads[0] : zeros_like(y);
+        var (ghp, gxp, gh0) = y.dtype == ScalarType.Float64
+            ? Backward<double>(h0, whh, y, gates, gy)
+            : Backward<float>(h0, whh, y, gates, gy);
+        var (batch, length, d) = (y.shape[0], y.shape[1], y.shape[2]);
+        var previous = length > 1 ? cat([h0.unsqueeze(1), y.narrow(1, 0, length - 1)], 1) : h0.unsqueeze(1);   // (B, T, d): h_{t-1}
+        var ghpRows = ghp.view(batch * length, 3 * d);
+        var dwhh = ghpRows.t().mm(previous.reshape(batch * length, d));                                      // (3d, d)
+        var dbhh = ghpRows.sum(dim: 0);
+        var result = new List<Tensor> { gxp, gh0, dwhh, dbhh }.Select(t => t.MoveToOuterDisposeScope()).ToList();
         foreach (var k in saved.Skip(2)) k.Dispose();                 // the forward's intermediates (see forward)
         return result;
+    }
+
+    /// <summary>The kernel's backward: the gradients of hp and xp (B, T, 3d) and of h0 (B, d).</summary>
+    private static (Tensor Ghp, Tensor Gxp, Tensor Gh0) Backward<T>(Tensor h0, Tensor whh, Tensor y, Tensor gates, Tensor gy)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var s = new GruKernel.Dims((int)y.shape[0], (int)y.shape[1], (int)y.shape[2]);
+        var (h0c, whhc, gyc) = (h0.contiguous(), whh.contiguous(), gy.contiguous());
+        var (ghp, gxp) = (empty([s.Batch, s.Length, 3 * s.Hidden], dtype: y.dtype), empty([s.Batch, s.Length, 3 * s.Hidden], dtype: y.dtype));
+        var gh0 = empty([s.Batch, s.Hidden], dtype: y.dtype);
+        GruKernel.Backward<T>(s, TensorMemory<T>.Of(h0c), TensorMemory<T>.Of(whhc), TensorMemory<T>.Of(y), TensorMemory<T>.Of(gates),
+            TensorMemory<T>.Of(gyc), TensorMemory<T>.Of(ghp), TensorMemory<T>.Of(gxp), TensorMemory<T>.Of(gh0), GruKernel.Workers(s, get_num_threads()));
+        return (ghp, gxp, gh0);
     }
 }

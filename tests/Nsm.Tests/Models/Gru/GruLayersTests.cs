@@ -8,20 +8,25 @@ namespace Nsm.Tests.Models.Gru;
 /// <summary><see cref="GruLayers.Fused"/> (the CPU training form) against libtorch's GRU, the reference.</summary>
 public sealed class GruLayersTests : SingleThreadTest
 {
+    // Widths below, at and across the kernel's vector width (8 float32 lanes with AVX2: 37 is
+    // four vectors and a tail); batch 5 on 2 threads splits the rows 2 + 3 between workers.
     [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(63)]
-    public void FusedAgreesWithTheNativeGruOnOutputsStatesAndEveryGradient(long length)
+    [InlineData(1, 6, 3, 1)]
+    [InlineData(7, 6, 3, 1)]
+    [InlineData(63, 6, 3, 1)]
+    [InlineData(19, 37, 5, 2)]
+    [InlineData(4, 16, 1, 2)]
+    public void FusedAgreesWithTheNativeGruOnOutputsStatesAndEveryGradient(long length, long hidden, long batch, int threads)
     {
+        set_num_threads(threads);
         manual_seed(71 + length);
-        using var gru = nn.GRU(5, 6, 2, batchFirst: true);
+        using var gru = nn.GRU(5, hidden, 2, batchFirst: true);
         using var scope = NewDisposeScope();
-        var x = randn(3, length, 5);
-        var h0 = randn(2, 3, 6);
+        var x = randn(batch, length, 5);
+        var h0 = randn(2, batch, hidden);
         var weights = gru.named_parameters().ToList();
         manual_seed(72);
-        var (outputWeights, stateWeights) = (randn(3, length, 6), randn(2, 3, 6));
+        var (outputWeights, stateWeights) = (randn(batch, length, hidden), randn(2, batch, hidden));
 
         (Tensor Y, Tensor H, Dictionary<string, Tensor> Gradients) Run(Func<Tensor, Tensor, (Tensor, Tensor)> f)
         {
@@ -37,7 +42,7 @@ public sealed class GruLayersTests : SingleThreadTest
         }
 
         var native = Run((input, state) => GruLayers.Native(gru, input, state));
-        var fused = Run((input, state) => GruLayers.Fused(gru, input, state, 2, 6, 0.0, training: true));
+        var fused = Run((input, state) => GruLayers.Fused(gru, input, state, 2, hidden, 0.0, training: true));
         TensorAssert.Close(native.Y, fused.Y, atol: 1e-5, what: "GRU outputs");
         TensorAssert.Close(native.H, fused.H, atol: 1e-5, what: "GRU final states");
         Assert.Equal(10, native.Gradients.Count);
