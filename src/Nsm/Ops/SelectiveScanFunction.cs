@@ -49,51 +49,52 @@ internal sealed class SelectiveScanFunction : torch.autograd.MultiTensorFunction
     private static int Workers<T>(SelectiveScanKernel.Dims s) where T : unmanaged =>
         Math.Clamp(torch.get_num_threads(), 1, Math.Max(1, s.Blocks<T>()));
 
-    /// <summary>(..., D) zero-padded to (..., D') and copied out.</summary>
-    private static T[] ReadPadded<T>(Tensor x, int channels) where T : unmanaged =>
-        HostArrays.Read<T>(nn.functional.pad(x, [0, channels - x.shape[^1]]));
+    /// <summary>(..., D) zero-padded to (..., D'), contiguous: the tensor itself when it already is.</summary>
+    private static Tensor Padded(Tensor x, int channels) =>
+        x.shape[^1] == channels ? x.contiguous() : nn.functional.pad(x, [0, channels - x.shape[^1]]).contiguous();
 
-    /// <summary>A kernel array of shape (..., D') as a tensor (..., D).</summary>
-    private static Tensor Unpad<T>(T[] data, long[] shape, long channels) where T : unmanaged =>
-        HostArrays.Write(data, shape).narrow(-1, 0, channels);
+    /// <summary>A kernel tensor of shape (..., D') as (..., D).</summary>
+    private static Tensor Unpad(Tensor x, long channels) => x.shape[^1] == channels ? x : x.narrow(-1, 0, channels);
+
+    /// <summary>The kernel's view of a contiguous tensor's memory.</summary>
+    private static Memory<T> Of<T>(Tensor x) where T : unmanaged => TensorMemory<T>.Of(x);
 
     private static List<Tensor> Forward<T>(List<Tensor> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = Padded<T>(x);
         var (d, dp) = (x[0].shape[2], s.Channels);
-        var y = new T[(long)s.Batch * s.Length * dp];
-        var hLast = new T[(long)s.Batch * s.State * dp];
-        SelectiveScanKernel.Forward(s, ReadPadded<T>(x[0], dp), ReadPadded<T>(x[1], dp), ReadPadded<T>(x[2].t(), dp),
-            HostArrays.Read<T>(x[3]), HostArrays.Read<T>(x[4]), ReadPadded<T>(x[5].transpose(1, 2), dp), y, hLast, Workers<T>(s));
+        var y = empty([s.Batch, s.Length, dp], dtype: x[0].dtype);
+        var hLast = empty([s.Batch, s.State, dp], dtype: x[0].dtype);
+        SelectiveScanKernel.Forward<T>(s, Of<T>(Padded(x[0], dp)), Of<T>(Padded(x[1], dp)), Of<T>(Padded(x[2].t(), dp)),
+            Of<T>(x[3].contiguous()), Of<T>(x[4].contiguous()), Of<T>(Padded(x[5].transpose(1, 2), dp)), Of<T>(y), Of<T>(hLast), Workers<T>(s));
         return
         [
-            Unpad(y, [s.Batch, s.Length, dp], d).contiguous(),                           // (B, L, D)
-            Unpad(hLast, [s.Batch, s.State, dp], d).transpose(1, 2).contiguous(),        // (B, D, N)
+            Unpad(y, d).contiguous(),                                                     // (B, L, D)
+            Unpad(hLast, d).transpose(1, 2).contiguous(),                                 // (B, D, N)
         ];
     }
 
     private static List<Tensor> Backward<T>(List<Tensor> x, List<Tensor> grads) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = Padded<T>(x);
-        var (d, dp) = (x[0].shape[2], s.Channels);
-        var sequence = (long)s.Batch * s.Length;
-        var (gu, gdelta) = (new T[sequence * dp], new T[sequence * dp]);
-        var ga = new T[(long)s.State * dp];
-        var (gb, gc) = (new T[sequence * s.State], new T[sequence * s.State]);
-        var gh0 = new T[(long)s.Batch * s.State * dp];
-        SelectiveScanKernel.Backward(s, ReadPadded<T>(x[0], dp), ReadPadded<T>(x[1], dp), ReadPadded<T>(x[2].t(), dp),
-            HostArrays.Read<T>(x[3]), HostArrays.Read<T>(x[4]), ReadPadded<T>(x[5].transpose(1, 2), dp),
-            Defined(grads, 0) ? ReadPadded<T>(grads[0], dp) : new T[sequence * dp],
-            Defined(grads, 1) ? ReadPadded<T>(grads[1].transpose(1, 2), dp) : new T[(long)s.Batch * s.State * dp],
-            gu, gdelta, ga, gb, gc, gh0, Workers<T>(s));
+        var (d, dp, dtype) = (x[0].shape[2], s.Channels, x[0].dtype);
+        var (gu, gdelta) = (empty([s.Batch, s.Length, dp], dtype: dtype), empty([s.Batch, s.Length, dp], dtype: dtype));
+        var ga = empty([s.State, dp], dtype: dtype);
+        var (gb, gc) = (empty([s.Batch, s.Length, s.State], dtype: dtype), empty([s.Batch, s.Length, s.State], dtype: dtype));
+        var gh0 = empty([s.Batch, s.State, dp], dtype: dtype);
+        var gy = Defined(grads, 0) ? Padded(grads[0], dp) : zeros([s.Batch, s.Length, dp], dtype: dtype);
+        var gLast = Defined(grads, 1) ? Padded(grads[1].transpose(1, 2), dp) : zeros([s.Batch, s.State, dp], dtype: dtype);
+        SelectiveScanKernel.Backward<T>(s, Of<T>(Padded(x[0], dp)), Of<T>(Padded(x[1], dp)), Of<T>(Padded(x[2].t(), dp)),
+            Of<T>(x[3].contiguous()), Of<T>(x[4].contiguous()), Of<T>(Padded(x[5].transpose(1, 2), dp)), Of<T>(gy), Of<T>(gLast),
+            Of<T>(gu), Of<T>(gdelta), Of<T>(ga), Of<T>(gb), Of<T>(gc), Of<T>(gh0), Workers<T>(s));
         return
         [
-            Unpad(gu, [s.Batch, s.Length, dp], d).contiguous(),
-            Unpad(gdelta, [s.Batch, s.Length, dp], d).contiguous(),
-            Unpad(ga, [s.State, dp], d).t().contiguous(),                                 // (D, N)
-            HostArrays.Write(gb, [s.Batch, s.Length, s.State]),
-            HostArrays.Write(gc, [s.Batch, s.Length, s.State]),
-            Unpad(gh0, [s.Batch, s.State, dp], d).transpose(1, 2).contiguous(),          // (B, D, N)
+            Unpad(gu, d).contiguous(),
+            Unpad(gdelta, d).contiguous(),
+            Unpad(ga, d).t().contiguous(),                                                // (D, N)
+            gb,
+            gc,
+            Unpad(gh0, d).transpose(1, 2).contiguous(),                                   // (B, D, N)
         ];
     }
 }

@@ -9,7 +9,8 @@ namespace Nsm.Ops;
 /// channels (<see cref="Vector{T}.Count"/>: 8 float32 with AVX2), so the channels of a block advance
 /// together and exp runs on whole vectors. The backward pass recomputes the block's states (as the
 /// CUDA kernel does) and runs the recurrence of the gradients right to left. Blocks are split over
-/// <c>workers</c> threads. Layouts (row-major; D padded to a multiple of the vector width, padding
+/// <c>workers</c> threads, and read and write the memory given (arrays, or tensors' own memory
+/// through <see cref="TensorMemory{T}"/>). Layouts (row-major; D padded to a multiple of the vector width, padding
 /// channels have delta = 0 and stay zero): u, delta, y and their gradients (B, L, D); a (N, D);
 /// bm, cm (B, L, N); h0, hLast (B, N, D).
 /// </summary>
@@ -23,13 +24,16 @@ internal static class SelectiveScanKernel
     }
 
     /// <summary>y_t = C_t . h_t with h_t = exp(delta_t a) h_{t-1} + delta_t u_t B_t, from h0; writes y and hLast.</summary>
-    public static void Forward<T>(Dims s, T[] u, T[] delta, T[] a, T[] bm, T[] cm, T[] h0, T[] y, T[] hLast, int workers)
+    public static void Forward<T>(Dims s, ReadOnlyMemory<T> uMemory, ReadOnlyMemory<T> deltaMemory, ReadOnlyMemory<T> aMemory,
+        ReadOnlyMemory<T> bmMemory, ReadOnlyMemory<T> cmMemory, ReadOnlyMemory<T> h0Memory, Memory<T> yMemory, Memory<T> hLastMemory, int workers)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (length, channels, n, width) = (s.Length, s.Channels, s.State, Vector<T>.Count);
         var perBatch = channels / width;
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
         {
+            ReadOnlySpan<T> u = uMemory.Span, delta = deltaMemory.Span, a = aMemory.Span, bm = bmMemory.Span, cm = cmMemory.Span, h0 = h0Memory.Span;
+            Span<T> y = yMemory.Span, hLast = hLastMemory.Span;
             var h = new Vector<T>[n];
             var av = new Vector<T>[n];
             var (first, last) = VectorMath.Share(s.Blocks<T>(), workers, w);
@@ -39,24 +43,24 @@ internal static class SelectiveScanKernel
                 var c0 = j * width;
                 for (var k = 0; k < n; k++)
                 {
-                    av[k] = new Vector<T>(a, k * channels + c0);
-                    h[k] = new Vector<T>(h0, (b * n + k) * channels + c0);
+                    av[k] = new Vector<T>(a[(k * channels + c0)..]);
+                    h[k] = new Vector<T>(h0[((b * n + k) * channels + c0)..]);
                 }
                 for (var t = 0; t < length; t++)
                 {
                     var io = (b * length + t) * channels + c0;
                     var bc = (b * length + t) * n;
-                    var dt = new Vector<T>(delta, io);
-                    var x = dt * new Vector<T>(u, io);
+                    var dt = new Vector<T>(delta[io..]);
+                    var x = dt * new Vector<T>(u[io..]);
                     var acc = Vector<T>.Zero;
                     for (var k = 0; k < n; k++)
                     {
                         h[k] = VectorMath.Exp(dt * av[k]) * h[k] + x * bm[bc + k];
                         acc += h[k] * cm[bc + k];
                     }
-                    acc.CopyTo(y, io);
+                    acc.CopyTo(y[io..]);
                 }
-                for (var k = 0; k < n; k++) h[k].CopyTo(hLast, (b * n + k) * channels + c0);
+                for (var k = 0; k < n; k++) h[k].CopyTo(hLast[((b * n + k) * channels + c0)..]);
             }
         });
     }
@@ -67,8 +71,9 @@ internal static class SelectiveScanKernel
     /// sum_n g a exp(delta a) h_{t-1}, gB += delta u g, gC += gy h_t, ga += g delta exp(delta a) h_{t-1},
     /// then g_{t-1} = exp(delta_t a) g + gy_{t-1} C_{t-1}; gh0 is the last g.
     /// </summary>
-    public static void Backward<T>(Dims s, T[] u, T[] delta, T[] a, T[] bm, T[] cm, T[] h0, T[] gy, T[] gLast,
-        T[] gu, T[] gdelta, T[] ga, T[] gbm, T[] gcm, T[] gh0, int workers)
+    public static void Backward<T>(Dims s, ReadOnlyMemory<T> uMemory, ReadOnlyMemory<T> deltaMemory, ReadOnlyMemory<T> aMemory,
+        ReadOnlyMemory<T> bmMemory, ReadOnlyMemory<T> cmMemory, ReadOnlyMemory<T> h0Memory, ReadOnlyMemory<T> gyMemory, ReadOnlyMemory<T> gLastMemory,
+        Memory<T> guMemory, Memory<T> gdeltaMemory, Memory<T> gaMemory, Memory<T> gbmMemory, Memory<T> gcmMemory, Memory<T> gh0Memory, int workers)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (length, channels, n, width) = (s.Length, s.Channels, s.State, Vector<T>.Count);
@@ -79,12 +84,13 @@ internal static class SelectiveScanKernel
         var partialA = new T[workers][];
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
         {
-            var (gbw, gcw, gaw) = (new T[gbm.Length], new T[gcm.Length], new T[ga.Length]);
+            ReadOnlySpan<T> u = uMemory.Span, delta = deltaMemory.Span, a = aMemory.Span, bm = bmMemory.Span, cm = cmMemory.Span, h0 = h0Memory.Span;
+            ReadOnlySpan<T> gy = gyMemory.Span, gLast = gLastMemory.Span;
+            Span<T> gu = guMemory.Span, gdelta = gdeltaMemory.Span, gh0 = gh0Memory.Span;
+            var (gbw, gcw, gaw) = (new T[bmMemory.Length], new T[cmMemory.Length], new T[aMemory.Length]);
             (partialB[w], partialC[w], partialA[w]) = (gbw, gcw, gaw);
             var states = new Vector<T>[(long)length * n];
             var decays = new Vector<T>[(long)length * n];
-            // gB and gC per lane, summed across lanes once at the end instead of once per block and step.
-            var (gbLanes, gcLanes) = (new Vector<T>[gbm.Length], new Vector<T>[gcm.Length]);
             var av = new Vector<T>[n];
             var initial = new Vector<T>[n];
             var g = new Vector<T>[n];
@@ -96,9 +102,9 @@ internal static class SelectiveScanKernel
                 var c0 = j * width;
                 for (var k = 0; k < n; k++)
                 {
-                    av[k] = new Vector<T>(a, k * channels + c0);
-                    initial[k] = new Vector<T>(h0, (b * n + k) * channels + c0);
-                    g[k] = new Vector<T>(gLast, (b * n + k) * channels + c0);
+                    av[k] = new Vector<T>(a[(k * channels + c0)..]);
+                    initial[k] = new Vector<T>(h0[((b * n + k) * channels + c0)..]);
+                    g[k] = new Vector<T>(gLast[((b * n + k) * channels + c0)..]);
                     gav[k] = Vector<T>.Zero;
                 }
 
@@ -107,8 +113,8 @@ internal static class SelectiveScanKernel
                 {
                     var io = (b * length + t) * channels + c0;
                     var bc = (b * length + t) * n;
-                    var dt = new Vector<T>(delta, io);
-                    var x = dt * new Vector<T>(u, io);
+                    var dt = new Vector<T>(delta[io..]);
+                    var x = dt * new Vector<T>(u[io..]);
                     for (var k = 0; k < n; k++)
                     {
                         var decay = VectorMath.Exp(dt * av[k]);
@@ -121,7 +127,7 @@ internal static class SelectiveScanKernel
                 {
                     var io = (b * length + t) * channels + c0;
                     var bc = (b * length + t) * n;
-                    var (dt, ut, gyt) = (new Vector<T>(delta, io), new Vector<T>(u, io), new Vector<T>(gy, io));
+                    var (dt, ut, gyt) = (new Vector<T>(delta[io..]), new Vector<T>(u[io..]), new Vector<T>(gy[io..]));
                     var x = dt * ut;
                     var (gx, gdt) = (Vector<T>.Zero, Vector<T>.Zero);
                     for (var k = 0; k < n; k++)
@@ -130,28 +136,27 @@ internal static class SelectiveScanKernel
                         var previous = t > 0 ? states[(t - 1) * n + k] : initial[k];
                         var decay = decays[t * n + k];
                         var gDecay = gk * previous * decay;                   // times d decay / d(delta a)
-                        gcLanes[bc + k] += gyt * states[t * n + k];
-                        gbLanes[bc + k] += gk * x;
+                        gcw[bc + k] += Vector.Sum(gyt * states[t * n + k]);
+                        gbw[bc + k] += Vector.Sum(gk * x);
                         gx += gk * bm[bc + k];
                         gdt += gDecay * av[k];
                         gav[k] += gDecay * dt;
                         g[k] = gk * decay;                                    // gradient of h_{t-1} through the recurrence
                     }
-                    (gx * dt).CopyTo(gu, io);
-                    (gdt + gx * ut).CopyTo(gdelta, io);
+                    (gx * dt).CopyTo(gu[io..]);
+                    (gdt + gx * ut).CopyTo(gdelta[io..]);
                 }
                 for (var k = 0; k < n; k++)
                 {
-                    g[k].CopyTo(gh0, (b * n + k) * channels + c0);
+                    g[k].CopyTo(gh0[((b * n + k) * channels + c0)..]);
                     var ao = k * channels + c0;
                     (new Vector<T>(gaw, ao) + gav[k]).CopyTo(gaw, ao);
                 }
             }
-            for (var i = 0; i < gbw.Length; i++) (gbw[i], gcw[i]) = (Vector.Sum(gbLanes[i]), Vector.Sum(gcLanes[i]));
         });
-        VectorMath.Sum(partialB, gbm);
-        VectorMath.Sum(partialC, gcm);
-        VectorMath.Sum(partialA, ga);
+        VectorMath.Sum(partialB, gbmMemory.Span);
+        VectorMath.Sum(partialC, gcmMemory.Span);
+        VectorMath.Sum(partialA, gaMemory.Span);
     }
 
 }

@@ -51,9 +51,9 @@ internal static class VectorMath
         ((int)((long)items * w / workers), (int)((long)items * (w + 1) / workers));
 
     /// <summary>total = the element-wise sum of the workers' partial sums.</summary>
-    public static void Sum<T>(T[][] parts, T[] total) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Sum<T>(T[][] parts, Span<T> total) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Array.Clear(total);
+        total.Clear();
         foreach (var part in parts)
             for (var i = 0; i < total.Length; i++) total[i] += part[i];
     }

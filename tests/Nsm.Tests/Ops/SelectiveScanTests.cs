@@ -7,18 +7,18 @@ namespace Nsm.Tests.Ops;
 
 public sealed class SelectiveScanTests : SingleThreadTest
 {
-    /// <summary>u, delta, A, B, C and a non-zero initial state for batch 2, D = 5 channels, N = 4.</summary>
-    private static Tensor[] Inputs(long length)
+    /// <summary>u, delta, A, B, C and a non-zero initial state for batch 2, D channels (5 unless given), N = 4.</summary>
+    private static Tensor[] Inputs(long length, long channels = 5)
     {
         manual_seed(31);
         return
         [
-            randn(2, length, 5),
-            nn.functional.softplus(randn(2, length, 5) - 1),
-            -exp(randn(5, 4)),
+            randn(2, length, channels),
+            nn.functional.softplus(randn(2, length, channels) - 1),
+            -exp(randn(channels, 4)),
             randn(2, length, 4),
             randn(2, length, 4),
-            randn(2, 5, 4),
+            randn(2, channels, 4),
         ];
     }
 
@@ -60,6 +60,17 @@ public sealed class SelectiveScanTests : SingleThreadTest
     public void FusedAgreesWithReferenceOnOutputsAndGradients(int length)
     {
         GradientCheck.Agree(Reference, Fused, Inputs(length), atol: 1e-5, rtol: 1e-4, what: $"fused scan L={length}");
+    }
+
+    // D = 16 is a whole number of vectors (float32: 8 or 16 lanes), so the fused scan reads the
+    // inputs' own memory instead of a padded copy; u as a transposed view, as the mixer passes it.
+    [Fact]
+    public void FusedAgreesWithReferenceWithoutPaddingOnAStridedInput()
+    {
+        var x = Inputs(29, channels: 16);
+        x[0] = x[0].transpose(1, 2).contiguous().transpose(1, 2);
+        Assert.False(x[0].is_contiguous());
+        GradientCheck.Agree(Reference, Fused, x, atol: 1e-5, rtol: 1e-4, what: "fused scan D=16");
     }
 
     [Fact]
