@@ -23,6 +23,15 @@ public sealed partial record TaskConfig
     public int PasskeyKeys { get; init; } = 1;
 
     /// <summary>
+    /// passkey: values of the asked key (RULER's multi-value needle). With V > 1 the asked key is
+    /// stated in V needles, each with its own digits, the first at the drawn depth and the others
+    /// wherever they fit; the question [QUERY (name) v1 .. vV] lists every value, in the order the
+    /// needles appear, and all V·k digits are scored by exact match. Default 1.
+    /// </summary>
+    [JsonPropertyName("passkey_values"), ConfigRange(1, 16), ForTasks("passkey")]
+    public int PasskeyValues { get; init; } = 1;
+
+    /// <summary>
     /// passkey: a text file whose bytes are the filler (a contiguous stretch from a seeded offset,
     /// e.g. data/tinyshakespeare/input.txt); empty = noise filler of random digits, the passkey's
     /// own vocabulary. Default "".

@@ -88,6 +88,45 @@ public sealed class PasskeyTaskTests
         }
     }
 
+    [Theory]
+    [InlineData(200, 5, 20, 1, 3, false)]
+    [InlineData(300, 3, 40, 4, 2, false)]
+    [InlineData(50, 2, 10, 2, 3, true)]                          // the shortest length these allow: crowded
+    public void MultiValueNeedlesAreAllAnsweredInTheOrderTheyAppear(int seqLen, int digits, int minDistance, int keys, int values, bool shortest)
+    {
+        var task = new PasskeyTask(Task($"task.seq_len={seqLen}", $"task.passkey_digits={digits}", $"task.min_distance={minDistance}",
+            $"task.passkey_keys={keys}", $"task.passkey_values={values}"), 1);
+        if (shortest) Assert.Equal(seqLen, PasskeyTask.MinimumLength(digits, minDistance, keys, values));
+        var named = keys > 1 ? 1 : 0;
+        var n = 1 + named + digits;
+        var seenOrders = new HashSet<string>();
+        foreach (var e in Examples(task, 200))
+        {
+            Assert.Equal(seqLen, e.Tokens.Length);
+            var needles = Enumerable.Range(0, seqLen).Where(i => e.Tokens[i] == PasskeyTask.Needle).ToArray();
+            var query = Assert.Single(Enumerable.Range(0, seqLen), i => e.Tokens[i] == PasskeyTask.Query);
+            Assert.Equal(keys - 1 + values, needles.Length);
+            Assert.Equal(seqLen - (1 + named + values * digits), query);
+            // The asked key's needles, read from the tokens: those carrying the question's name (all of them with one key).
+            var asked = needles.Where(at => named == 0 || e.Tokens[at + 1] == e.Tokens[query + 1]).ToArray();
+            Assert.Equal(values, asked.Length);
+            foreach (var at in needles)
+            {
+                Assert.All(e.Tokens[(at + 1 + named)..(at + n)], d => Assert.InRange(d, '0', '9'));
+                Assert.True(query - (at + n) >= minDistance, $"a needle ends {query - (at + n)} tokens before the question");
+                Assert.DoesNotContain(needles, other => other > at && other < at + n);
+            }
+            // The answer: every value of the asked key, in the order of the needles in the text.
+            var expected = asked.OrderBy(at => at).SelectMany(at => e.Tokens[(at + 1 + named)..(at + n)]).ToArray();
+            Assert.Equal(expected, e.Tokens[(query + 1 + named)..]);
+            var scored = Enumerable.Range(0, seqLen - 1).Where(j => e.Scored[j]).Select(j => e.Tokens[j + 1]).ToArray();
+            Assert.Equal(expected, scored);
+            seenOrders.Add(string.Join(",", asked.Select(at => Array.IndexOf(needles, at))));
+        }
+        // The asked key's needles are not always first: distractors fall between and before them.
+        if (keys > 1) Assert.True(seenOrders.Count > 1, "the asked needles sat at the same ranks in every example");
+    }
+
     [Fact]
     public void DepthsSpreadUniformlyAndTheDepthRangeIsKept()
     {
@@ -143,6 +182,8 @@ public sealed class PasskeyTaskTests
     [InlineData("task.seq_len=20", "task.min_distance=16")]
     [InlineData("task.seq_len=100", "task.min_distance=20", "task.passkey_keys=6")]
     [InlineData("task.passkey_keys=27")]
+    [InlineData("task.passkey_values=0")]
+    [InlineData("task.seq_len=100", "task.min_distance=40", "task.passkey_values=4")]
     public void BadSettingsGiveOneLineAndExitCodeTwo(params string[] overrides)
     {
         using var dir = TestConfigs.TempDir();
