@@ -33,8 +33,6 @@ internal sealed class PathfinderGenerator
         this.options = options;
     }
 
-    public PathfinderOptions Options => options;
-
     /// <summary>Draws one image; throws <see cref="InvalidOperationException"/> when the curves do not fit on the grid.</summary>
     public PathfinderImage Generate(SeededRandom random)
     {
