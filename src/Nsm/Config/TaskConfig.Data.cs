@@ -42,18 +42,18 @@ public sealed partial record TaskConfig
     public double QueryGapPower { get; init; } = 0.01;
 
     /// <summary>
-    /// Seed of generated datasets (listops, babi generator) and of the train/validation split of
+    /// Seed of generated datasets (listops, pathfinder, babi generator) and of the train/validation split of
     /// file datasets; independent of train.seed, so runs with different seeds see the same data. Default 1234.
     /// </summary>
-    [JsonPropertyName("data_seed"), ConfigRange(0, int.MaxValue), ForTasks("listops", "mnist", "fashion_mnist", "cifar10", "babi", "documents")]
+    [JsonPropertyName("data_seed"), ConfigRange(0, int.MaxValue), ForTasks("listops", "pathfinder", "mnist", "fashion_mnist", "cifar10", "babi", "documents")]
     public int DataSeed { get; init; } = 1234;
 
     /// <summary>Which held-out split evaluation uses: "test" or "validation" (held out from the training data). Default "test".</summary>
-    [JsonPropertyName("eval_split"), ForTasks("listops", "mnist", "fashion_mnist", "cifar10", "wikitext", "babi", "documents")]
+    [JsonPropertyName("eval_split"), ForTasks("listops", "pathfinder", "mnist", "fashion_mnist", "cifar10", "wikitext", "babi", "documents")]
     public EvalSplit EvalSplit { get; init; } = EvalSplit.Test;
 
     /// <summary>Evaluate on at most this many examples (or text windows) of a dataset's evaluation split; 0 = all. Default 0.</summary>
-    [JsonPropertyName("max_eval_examples"), ConfigRange(0, int.MaxValue), ForTasks("listops", "mnist", "fashion_mnist", "cifar10", "char_lm", "wikitext", "babi", "documents")]
+    [JsonPropertyName("max_eval_examples"), ConfigRange(0, int.MaxValue), ForTasks("listops", "pathfinder", "mnist", "fashion_mnist", "cifar10", "char_lm", "wikitext", "babi", "documents")]
     public int MaxEvalExamples { get; init; }
 
     /// <summary>
@@ -63,8 +63,8 @@ public sealed partial record TaskConfig
     [JsonPropertyName("validation_fraction"), ConfigRange(0, 0.9), ForTasks("mnist", "fashion_mnist", "cifar10", "char_lm", "babi", "documents")]
     public double ValidationFraction { get; init; } = 0.1;
 
-    /// <summary>Training examples of generated datasets (listops; LRA: 96000). Default 96000.</summary>
-    [JsonPropertyName("num_train"), ConfigRange(1, 100_000_000), ForTasks("listops", "babi")]
+    /// <summary>Training examples of generated datasets (listops, LRA: 96000; pathfinder). Default 96000.</summary>
+    [JsonPropertyName("num_train"), ConfigRange(1, 100_000_000), ForTasks("listops", "pathfinder", "babi")]
     public int NumTrain { get; init; } = 96_000;
 
     /// <summary>listops: keep trees with min_length &lt; length (LRA: 500). Default 500.</summary>

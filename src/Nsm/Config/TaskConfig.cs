@@ -25,6 +25,6 @@ public sealed partial record TaskConfig
     public int Delay { get; init; } = 0;
 
     /// <summary>Number of held-out evaluation examples (fixed, drawn from a separate seed).</summary>
-    [JsonPropertyName("eval_examples"), ConfigRange(1, 10_000_000), ForTasks("copy", "selective_copy", "repeat_copy", "associative_recall", "mqar", "listops", "babi", "passkey")]
+    [JsonPropertyName("eval_examples"), ConfigRange(1, 10_000_000), ForTasks("copy", "selective_copy", "repeat_copy", "associative_recall", "mqar", "listops", "pathfinder", "babi", "passkey")]
     public int EvalExamples { get; init; } = 512;
 }

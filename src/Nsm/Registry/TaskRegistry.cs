@@ -19,6 +19,7 @@ public static class TaskRegistry
         ["mqar"] = new((c, seed) => new MqarTask(c, seed), MqarTask.Validate),
         ["passkey"] = new((c, seed) => new PasskeyTask(c, seed), PasskeyTask.Validate),
         ["listops"] = new((c, seed) => new ListOpsTask(c, seed), ListOpsTask.Validate),
+        ["pathfinder"] = new((c, seed) => new PathfinderTask(c, seed), PathfinderTask.Validate),
         ["mnist"] = new((c, seed) => new ImageClassificationTask("mnist", c, seed), ImageClassificationTask.Validate),
         ["fashion_mnist"] = new((c, seed) => new ImageClassificationTask("fashion_mnist", c, seed), ImageClassificationTask.Validate),
         ["cifar10"] = new((c, seed) => new ImageClassificationTask("cifar10", c, seed), ImageClassificationTask.Validate),

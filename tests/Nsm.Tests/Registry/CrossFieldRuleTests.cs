@@ -36,6 +36,8 @@ public sealed class CrossFieldRuleTests
         { "mqar: seq_len holds pairs and queries", "mqar-nsm", "task.seq_len=40", "'task.seq_len'" },
         { "associative_recall: num_pairs within key_vocab", "associative-recall-nsm", "task.num_pairs=40;task.key_vocab=20", "'task.key_vocab'" },
         { "listops: max_length exceeds min_length by 2", "listops-nsm", "task.min_length=100;task.max_length=101", "'task.max_length'" },
+        { "pathfinder: the curves fit apart on the grid", "pathfinder-nsm", "task.pathfinder_distractors=64;task.pathfinder_dashes=32", "'task.pathfinder_distractors'" },
+        { "pathfinder: a target curve has room for two markers", "pathfinder-nsm", "task.pathfinder_dashes=2;task.pathfinder_dash_length=1;task.pathfinder_gap_length=0", "'task.pathfinder_dashes'" },
         { "selective_copy: num_tokens within seq_len", "selective-copy-nsm", "task.num_tokens=90;task.seq_len=80", "'task.num_tokens'" },
         { "images: a validation split needs validation_fraction", "fashion-mnist-nsm", "task.eval_split=validation;task.validation_fraction=0", "'task.validation_fraction'" },
         { "char_lm: validation_fraction above 0", "char-lm-nsm", "task.validation_fraction=0", "'task.validation_fraction'" },

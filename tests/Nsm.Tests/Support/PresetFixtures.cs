@@ -12,6 +12,8 @@ public static class PresetFixtures
         {
             case "listops":
                 return ["task.min_length=5", "task.max_length=40", "task.num_train=40", "task.eval_examples=8"];
+            case "pathfinder":
+                return ["task.num_train=40", "task.eval_examples=8"];
             case "fashion_mnist" or "mnist":
                 Fixtures.WriteMnistFolder(dir.Path, 20, 8, 28, gzip: true);
                 return [$"task.data_path={dir.Path}"];
