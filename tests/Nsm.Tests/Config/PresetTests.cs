@@ -8,7 +8,7 @@ public sealed class PresetTests
 {
     public static readonly TheoryData<string> Tasks = new()
     {
-        "selective-copy", "repeat-copy", "associative-recall", "mqar", "listops", "pathfinder", "fashion-mnist",
+        "selective-copy", "repeat-copy", "associative-recall", "mqar", "listops", "listops-lra", "pathfinder", "fashion-mnist",
         "mnist", "cifar10", "char-lm", "wikitext", "babi", "documents",
     };
 
