@@ -4,7 +4,9 @@ using Nsm.Config;
 using Nsm.Core;
 using Nsm.Data.Documents;
 using Nsm.Tasks;
+using Nsm.Tests.Cli;
 using Nsm.Tests.Support;
+using Nsm.Training;
 
 namespace Nsm.Tests.Data;
 
@@ -119,5 +121,24 @@ public sealed class RetrievalTaskTests
 
         e = Assert.Throws<ConfigException>(() => new RetrievalTask(Config(dir.Path, "task.max_length=2"), 1));
         Assert.StartsWith("'task.max_length' = 2 leaves no bytes for the texts of a retrieval pair", e.Message);
+    }
+
+    [Fact]
+    public void TheCommandLineTrainsAFewStepsAndReportsBadFilesInOneLine()
+    {
+        using var dir = TestConfigs.TempDir();
+        var data = dir.Sub("data");
+        var lines = Enumerable.Range(0, 12).Select(i => Pair($"{i % 2}.0", $"paper {i} on states", $"paper {i + 1} on memory")).ToArray();
+        WriteFolder(data, lines, lines[..4], lines[4..8]);
+        string[] tiny = ["--set", "model.d_model=16", "--set", "model.num_layers=1", "--set", "train.batch_size=4", "--set", "train.eval_every=0", "--set", "task.max_length=64"];
+        var run = dir.Sub("run");
+        var result = CliHarness.Run(["train", "--preset", "retrieval-nsm", "--set", $"task.data_path={data}", "--set", "train.steps=3", "--set", "train.log_every=1", "--out", run, .. tiny]);
+        Assert.True(result.Code == 0, result.Error);
+        Assert.Equal(3, File.ReadLines(Path.Combine(run, MetricsLog.FileName)).Count(l => l.Contains("\"split\":\"train\"", StringComparison.Ordinal)));
+
+        Fixtures.WriteText(Path.Combine(data, "new_aan_pairs.train.tsv"), lines[0] + "\n" + "x\ty\n");
+        result = CliHarness.Run(["train", "--preset", "retrieval-nsm", "--set", $"task.data_path={data}", "--set", "train.steps=1", "--out", dir.Sub("run2"), .. tiny]);
+        Assert.Equal(2, result.Code);
+        Assert.Equal($"error: {Path.Combine(data, "new_aan_pairs.train.tsv")}:2: expected 5 tab-separated columns (label, id1, id2, text1, text2), found 2", Assert.Single(result.ErrorLines));
     }
 }
