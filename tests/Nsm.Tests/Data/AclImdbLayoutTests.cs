@@ -145,6 +145,12 @@ public sealed class AclImdbLayoutTests
 
         e = Assert.Throws<ConfigException>(() => new DocumentClassificationTask(Config(extraClass, "task.num_classes=2"), 1));
         Assert.Equal($"'task.num_classes' = 2 needs class folders named 0..1; {Path.Combine(extraClass, "train")} has a folder neg/", e.Message);
+
+        // A corrupt review is a data error naming the file, as for the delimited files.
+        var latin1 = Path.Combine(extraClass, "train", "pos", "5_7.txt");
+        File.WriteAllBytes(latin1, [(byte)'c', (byte)'a', (byte)'f', 0xE9]);
+        var corrupt = Assert.Throws<InvalidDataException>(() => new DocumentClassificationTask(Config(extraClass), 1));
+        Assert.Equal($"{latin1}: not UTF-8 text", corrupt.Message);
     }
 
     [Fact]

@@ -74,29 +74,29 @@ public sealed class RetrievalTaskTests
     }
 
     [Fact]
-    public void MalformedLinesAreErrorsNamingFileAndLine()
+    public void MalformedLinesAreOneLineErrorsNamingFileAndLine()
     {
         using var dir = TestConfigs.TempDir();
         var train = dir.Sub("new_aan_pairs.train.tsv");
         WriteFolder(dir.Path, [Pair("1", "a", "b"), "0\tonly\tthree"], [Pair("0", "e", "f")], [Pair("0", "g", "h")]);
-        var e = Assert.Throws<ConfigException>(() => new RetrievalTask(Config(dir.Path), 1));
+        var e = Assert.Throws<InvalidDataException>(() => new RetrievalTask(Config(dir.Path), 1));
         Assert.Equal($"{train}:2: expected 5 tab-separated columns (label, id1, id2, text1, text2), found 3", e.Message);
 
         foreach (var label in new[] { "2", "0.5", "yes", "" })
         {
             Fixtures.WriteText(train, Pair("1", "a", "b") + "\n\n" + Pair(label, "c", "d") + "\n");
-            e = Assert.Throws<ConfigException>(() => new RetrievalTask(Config(dir.Path), 1));
+            e = Assert.Throws<InvalidDataException>(() => new RetrievalTask(Config(dir.Path), 1));
             Assert.Equal($"{train}:3: label '{label}' is not 0 or 1", e.Message);
         }
 
         Fixtures.WriteText(train, Pair("1", "a", "b") + "\n");
         Fixtures.WriteText(dir.Sub("new_aan_pairs.test.tsv"), Pair("1", "a", "b\tc"));
         var task = new RetrievalTask(Config(dir.Path), 1);
-        e = Assert.Throws<ConfigException>(() => task.EvalBatches(4, CPU).ToList());
+        e = Assert.Throws<InvalidDataException>(() => task.EvalBatches(4, CPU).ToList());
         Assert.Equal($"{dir.Sub("new_aan_pairs.test.tsv")}:1: expected 5 tab-separated columns (label, id1, id2, text1, text2), found 6", e.Message);
 
         Fixtures.WriteText(train, "\n");
-        e = Assert.Throws<ConfigException>(() => new RetrievalTask(Config(dir.Path), 1));
+        e = Assert.Throws<InvalidDataException>(() => new RetrievalTask(Config(dir.Path), 1));
         Assert.Equal($"{train}: no pairs", e.Message);
     }
 

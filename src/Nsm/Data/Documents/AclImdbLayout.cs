@@ -24,7 +24,8 @@ public static class AclImdbLayout
     /// The rows of split <paramref name="split"/> ("train" or "test") as (position, text, label),
     /// class folders in ordinal order and their files in ordinal order; position counts from 1
     /// over the whole split. A split without class folders, or a class folder without .txt files,
-    /// is a one-line <see cref="ConfigException"/> naming the folder.
+    /// is a one-line <see cref="ConfigException"/> naming task.data_path and the folder; a review
+    /// that is not UTF-8 is an <see cref="InvalidDataException"/> naming the file.
     /// </summary>
     public static List<(int Line, string Text, string Label)> ReadSplit(string folder, string split)
     {
@@ -54,7 +55,7 @@ public static class AclImdbLayout
                 }
                 catch (DecoderFallbackException)
                 {
-                    throw new ConfigException($"'task.data_path': {file} is not UTF-8 text");
+                    throw new InvalidDataException($"{file}: not UTF-8 text");
                 }
                 rows.Add((rows.Count + 1, text, label));
             }

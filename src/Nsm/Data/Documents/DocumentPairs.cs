@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Nsm.Core;
 
 namespace Nsm.Data.Documents;
 
@@ -28,8 +27,10 @@ public static class DocumentPairs
 
     /// <summary>
     /// Reads the pairs of one file as (line, label, text1, text2); the paper ids are not used. A line without exactly five
-    /// tab-separated columns, or with a label other than 0 or 1, is a one-line
-    /// <see cref="ConfigException"/> naming the file and line; so is a file with no pairs.
+    /// tab-separated columns, or with a label other than 0 or 1, is an
+    /// <see cref="InvalidDataException"/> whose one-line message starts with the file and line
+    /// (as for every corrupt data file; the command line prints it as one error line); so is a
+    /// file with no pairs.
     /// </summary>
     public static List<(int Line, int Label, string Text1, string Text2)> Read(string path)
     {
@@ -37,10 +38,10 @@ public static class DocumentPairs
         foreach (var (line, cells) in DelimitedReader.Read(path, '\t'))
         {
             if (cells.Length != Columns)
-                throw new ConfigException($"{path}:{line}: expected {Columns} tab-separated columns (label, id1, id2, text1, text2), found {cells.Length}");
+                throw new InvalidDataException($"{path}:{line}: expected {Columns} tab-separated columns (label, id1, id2, text1, text2), found {cells.Length}");
             pairs.Add((line, Label(cells[0], path, line), cells[3], cells[4]));
         }
-        if (pairs.Count == 0) throw new ConfigException($"{path}: no pairs");
+        if (pairs.Count == 0) throw new InvalidDataException($"{path}: no pairs");
         return pairs;
     }
 
@@ -70,6 +71,6 @@ public static class DocumentPairs
         var text = cell.Trim();
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && (value == 0 || value == 1))
             return (int)value;
-        throw new ConfigException($"{path}:{line}: label '{text}' is not 0 or 1");
+        throw new InvalidDataException($"{path}:{line}: label '{text}' is not 0 or 1");
     }
 }
