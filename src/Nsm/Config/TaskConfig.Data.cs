@@ -48,12 +48,15 @@ public sealed partial record TaskConfig
     [JsonPropertyName("data_seed"), ConfigRange(0, int.MaxValue), ForTasks("listops", "pathfinder", "mnist", "fashion_mnist", "cifar10", "babi", "documents")]
     public int DataSeed { get; init; } = 1234;
 
-    /// <summary>Which held-out split evaluation uses: "test" or "validation" (held out from the training data). Default "test".</summary>
-    [JsonPropertyName("eval_split"), ForTasks("listops", "pathfinder", "mnist", "fashion_mnist", "cifar10", "wikitext", "babi", "documents")]
+    /// <summary>
+    /// Which held-out split evaluation uses: "test" or "validation" (held out from the training
+    /// data; retrieval: its eval file). Default "test".
+    /// </summary>
+    [JsonPropertyName("eval_split"), ForTasks("listops", "pathfinder", "mnist", "fashion_mnist", "cifar10", "wikitext", "babi", "documents", "retrieval")]
     public EvalSplit EvalSplit { get; init; } = EvalSplit.Test;
 
     /// <summary>Evaluate on at most this many examples (or text windows) of a dataset's evaluation split; 0 = all. Default 0.</summary>
-    [JsonPropertyName("max_eval_examples"), ConfigRange(0, int.MaxValue), ForTasks("listops", "pathfinder", "mnist", "fashion_mnist", "cifar10", "char_lm", "wikitext", "babi", "documents")]
+    [JsonPropertyName("max_eval_examples"), ConfigRange(0, int.MaxValue), ForTasks("listops", "pathfinder", "mnist", "fashion_mnist", "cifar10", "char_lm", "wikitext", "babi", "documents", "retrieval")]
     public int MaxEvalExamples { get; init; }
 
     /// <summary>
@@ -73,9 +76,9 @@ public sealed partial record TaskConfig
 
     /// <summary>
     /// listops: keep trees with length &lt; max_length (LRA: 2000); documents: truncate to
-    /// max_length bytes. Default 2000.
+    /// max_length bytes; retrieval: cut each text of a pair to (max_length - 1) / 2 bytes. Default 2000.
     /// </summary>
-    [JsonPropertyName("max_length"), ConfigRange(2, 100_000_000), ForTasks("listops", "documents")]
+    [JsonPropertyName("max_length"), ConfigRange(2, 100_000_000), ForTasks("listops", "documents", "retrieval")]
     public int MaxLength { get; init; } = 2000;
 
     /// <summary>listops: maximum tree depth, the root being depth 1 (LRA: 10). Default 10.</summary>
@@ -88,10 +91,10 @@ public sealed partial record TaskConfig
 
     /// <summary>
     /// File or folder a dataset is read from (images: the folder of IDX files or CIFAR-10
-    /// batches; text and documents: a file; wikitext and babi: a folder). Empty = the task's
+    /// batches; text: a file; documents, retrieval, wikitext and babi: a folder). Empty = the task's
     /// default (fashion_mnist: /usr/share/datasets/fashion-mnist; others have none). Default "".
     /// </summary>
-    [JsonPropertyName("data_path"), ForTasks("mnist", "fashion_mnist", "cifar10", "char_lm", "wikitext", "babi", "documents")]
+    [JsonPropertyName("data_path"), ForTasks("mnist", "fashion_mnist", "cifar10", "char_lm", "wikitext", "babi", "documents", "retrieval")]
     public string DataPath { get; init; } = "";
 
     /// <summary>

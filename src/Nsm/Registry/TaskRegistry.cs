@@ -27,6 +27,7 @@ public static class TaskRegistry
         ["wikitext"] = new((c, seed) => TextTasks.WikiText(c, seed)),
         ["babi"] = new((c, seed) => new BabiTask(c, seed), BabiTask.Validate),
         ["documents"] = new((c, seed) => new DocumentClassificationTask(c, seed)),
+        ["retrieval"] = new((c, seed) => new RetrievalTask(c, seed), RetrievalTask.Validate),
     };
 
     public static IEnumerable<string> Names => Entries.Keys.Order(StringComparer.Ordinal);

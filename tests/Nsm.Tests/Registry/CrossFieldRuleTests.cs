@@ -38,6 +38,7 @@ public sealed class CrossFieldRuleTests
         { "listops: max_length exceeds min_length by 2", "listops-nsm", "task.min_length=100;task.max_length=101", "'task.max_length'" },
         { "pathfinder: the curves fit apart on the grid", "pathfinder-nsm", "task.pathfinder_distractors=64;task.pathfinder_dashes=32", "'task.pathfinder_distractors'" },
         { "pathfinder: a target curve has room for two markers", "pathfinder-nsm", "task.pathfinder_dashes=2;task.pathfinder_dash_length=1;task.pathfinder_gap_length=0", "'task.pathfinder_dashes'" },
+        { "retrieval: max_length leaves each text a byte", "retrieval-nsm", "task.max_length=2", "'task.max_length'" },
         { "selective_copy: num_tokens within seq_len", "selective-copy-nsm", "task.num_tokens=90;task.seq_len=80", "'task.num_tokens'" },
         { "images: a validation split needs validation_fraction", "fashion-mnist-nsm", "task.eval_split=validation;task.validation_fraction=0", "'task.validation_fraction'" },
         { "char_lm: validation_fraction above 0", "char-lm-nsm", "task.validation_fraction=0", "'task.validation_fraction'" },

@@ -7,7 +7,7 @@ namespace Nsm.Tests.Reliability;
 /// <summary>
 /// Mutated data files through the real command line (<c>nsm train</c> on the preset that reads
 /// them, one step of a tiny model): IDX (MNIST, plain and gzip), CIFAR-10 binary batches,
-/// TSV documents and bAbI task files. One file of a valid fixture folder is mutated per case;
+/// TSV documents, AAN pair files (retrieval) and bAbI task files. One file of a valid fixture folder is mutated per case;
 /// each ends in exit 0, or 2 with one <c>error:</c> line, and changes nothing outside the run
 /// folder. NSM_FUZZ_CASES=N tries N per format (docs/reliability.md).
 /// </summary>
@@ -29,6 +29,14 @@ public sealed class DataFileFuzzTests
         Directory.CreateDirectory(folder);
         Fixtures.WriteText(Path.Combine(folder, "train.tsv"), "text\tlabel\n" + string.Join('\n', Enumerable.Range(0, 12).Select(i => $"document number {i}, caf\u00e9\t{i % 2}")));
         Fixtures.WriteText(Path.Combine(folder, "test.tsv"), "one\t0\ntwo\t1\n");
+    }, extra: ["--set", "task.max_length=32"]);
+
+    [Fact]
+    public void MutatedAanPairFilesEndInOneLineOrSucceed() => Fuzz("AAN pair files (retrieval)", "retrieval-nsm", seed: 25, fallback: 8, folder =>
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var (split, count) in new[] { ("train", 12), ("eval", 4), ("test", 4) })
+            Fixtures.WriteText(Path.Combine(folder, $"new_aan_pairs.{split}.tsv"), string.Join('\n', Enumerable.Range(0, count).Select(i => $"{i % 2}.0\tp{i}\tq{i}\tpaper {i}, caf\u00e9\tpaper {i + 1}")));
     }, extra: ["--set", "task.max_length=32"]);
 
     [Fact]

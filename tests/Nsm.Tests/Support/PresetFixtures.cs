@@ -36,6 +36,10 @@ public static class PresetFixtures
                 Fixtures.WriteText(dir.Sub("train.tsv"), string.Join('\n', Enumerable.Range(0, 12).Select(i => $"document number {i}\t{i % 2}")));
                 Fixtures.WriteText(dir.Sub("test.tsv"), "one\t0\ntwo\t1\n");
                 return [$"task.data_path={dir.Path}"];
+            case "retrieval":
+                foreach (var (split, count) in new[] { ("train", 12), ("eval", 4), ("test", 4) })
+                    Fixtures.WriteText(dir.Sub($"new_aan_pairs.{split}.tsv"), string.Join('\n', Enumerable.Range(0, count).Select(i => $"{i % 2}.0\tp{i}\tq{i}\tpaper number {i}\tpaper number {i + i % 2}")));
+                return [$"task.data_path={dir.Path}"];
             default:
                 return ["task.eval_examples=8"];
         }
