@@ -115,16 +115,20 @@ public sealed partial record TaskConfig
     [JsonPropertyName("compact_vocab"), ForTasks("wikitext")]
     public bool CompactVocab { get; init; } = true;
 
-    /// <summary>babi: the task number N of the qaN_*_{train,test}.txt files (1-20); the offline generator makes 1-3. Default 1.</summary>
-    [JsonPropertyName("babi_task"), ConfigRange(1, 20), ForTasks("babi")]
+    /// <summary>babi: the task number N of the qaN_*_{train,test}.txt files (1-20); the offline generator makes 1-3 (babi-haystack: 1-3 only). Default 1.</summary>
+    [JsonPropertyName("babi_task"), ConfigRange(1, 20), ForTasks("babi", "babi-haystack")]
     public int BabiTask { get; init; } = 1;
 
     /// <summary>babi: "classify" (one class per answer word) or "next_token" (the answer word is the scored next token). Default "classify".</summary>
     [JsonPropertyName("babi_answer"), ForTasks("babi")]
     public BabiAnswer BabiAnswer { get; init; } = BabiAnswer.Classify;
 
-    /// <summary>babi: keep the last this many statements of a story (MemN2N: 50); 0 keeps all. Default 50.</summary>
-    [JsonPropertyName("max_sentences"), ConfigRange(0, 100_000), ForTasks("babi")]
+    /// <summary>
+    /// babi: keep the last this many statements of a story (MemN2N: 50); 0 keeps all.
+    /// babi-haystack: the question asked is the latest of a generated story's questions that
+    /// follows at most this many statements (all of them become facts), at least 2 (task 3: 4). Default 50.
+    /// </summary>
+    [JsonPropertyName("max_sentences"), ConfigRange(0, 100_000), ForTasks("babi", "babi-haystack")]
     public int MaxSentences { get; init; } = 50;
 
     /// <summary>

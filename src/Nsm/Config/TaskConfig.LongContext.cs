@@ -3,7 +3,8 @@ using System.Text.Json.Serialization;
 namespace Nsm.Config;
 
 /// <summary>
-/// Settings of the long-context retrieval tasks (RULER-style passkey; docs/long-context.md).
+/// Settings of the long-context retrieval tasks (RULER-style passkey, BABILong-style babi-haystack;
+/// docs/long-context.md).
 /// For these tasks <c>task.seq_len</c> is the total number of tokens of an example.
 /// </summary>
 public sealed partial record TaskConfig
@@ -32,25 +33,29 @@ public sealed partial record TaskConfig
     public int PasskeyValues { get; init; } = 1;
 
     /// <summary>
-    /// passkey: a text file whose bytes are the filler (a contiguous stretch from a seeded offset,
-    /// e.g. data/tinyshakespeare/input.txt); empty = noise filler of random digits, the passkey's
-    /// own vocabulary. Default "".
+    /// passkey, babi-haystack: a text file whose bytes are the filler (a contiguous stretch from a
+    /// seeded offset, e.g. data/tinyshakespeare/input.txt); empty = noise filler of the task's own
+    /// vocabulary: random digits (passkey), random lower-case letters and spaces (babi-haystack). Default "".
     /// </summary>
-    [JsonPropertyName("filler_path"), ForTasks("passkey")]
+    [JsonPropertyName("filler_path"), ForTasks("passkey", "babi-haystack")]
     public string FillerPath { get; init; } = "";
 
-    /// <summary>passkey: the needle's depth (0 = start, 1 = as late as min_distance allows) is drawn uniformly from [depth_min, depth_max]. Default 0.</summary>
-    [JsonPropertyName("depth_min"), ConfigRange(0, 1), ForTasks("passkey")]
+    /// <summary>
+    /// passkey: the needle's depth (0 = start, 1 = as late as min_distance allows) is drawn uniformly
+    /// from [depth_min, depth_max]; babi-haystack: the depth of the story's first fact (1 = the whole
+    /// story packed as late as min_distance allows). Default 0.
+    /// </summary>
+    [JsonPropertyName("depth_min"), ConfigRange(0, 1), ForTasks("passkey", "babi-haystack")]
     public double DepthMin { get; init; }
 
-    /// <summary>passkey: upper end of the needle's depth range, at least depth_min. Default 1.</summary>
-    [JsonPropertyName("depth_max"), ConfigRange(0, 1), ForTasks("passkey")]
+    /// <summary>passkey, babi-haystack: upper end of the depth range, at least depth_min. Default 1.</summary>
+    [JsonPropertyName("depth_max"), ConfigRange(0, 1), ForTasks("passkey", "babi-haystack")]
     public double DepthMax { get; init; } = 1;
 
     /// <summary>
-    /// passkey: tokens at least between the needle's last token and the question's first, so the
-    /// needle is outside any local attention window shorter than this. Default 64.
+    /// passkey, babi-haystack: tokens at least between the needle's (the last fact's) last token and
+    /// the question's first, so it is outside any local attention window shorter than this. Default 64.
     /// </summary>
-    [JsonPropertyName("min_distance"), ConfigRange(1, 100_000_000), ForTasks("passkey")]
+    [JsonPropertyName("min_distance"), ConfigRange(1, 100_000_000), ForTasks("passkey", "babi-haystack")]
     public int MinDistance { get; init; } = 64;
 }

@@ -17,7 +17,7 @@ public sealed partial record TaskConfig
     public int VocabSize { get; init; } = 16;
 
     /// <summary>Length of the sequence to copy or of the content part of synthetic tasks.</summary>
-    [JsonPropertyName("seq_len"), ConfigRange(1, 1_000_000), ForTasks("copy", "selective_copy", "repeat_copy", "mqar", "char_lm", "wikitext", "passkey")]
+    [JsonPropertyName("seq_len"), ConfigRange(1, 1_000_000), ForTasks("copy", "selective_copy", "repeat_copy", "mqar", "char_lm", "wikitext", "passkey", "babi-haystack")]
     public int SeqLen { get; init; } = 16;
 
     /// <summary>Blank tokens between the sequence and the copy marker (copy tasks).</summary>
@@ -25,6 +25,6 @@ public sealed partial record TaskConfig
     public int Delay { get; init; } = 0;
 
     /// <summary>Number of held-out evaluation examples (fixed, drawn from a separate seed).</summary>
-    [JsonPropertyName("eval_examples"), ConfigRange(1, 10_000_000), ForTasks("copy", "selective_copy", "repeat_copy", "associative_recall", "mqar", "listops", "pathfinder", "babi", "passkey")]
+    [JsonPropertyName("eval_examples"), ConfigRange(1, 10_000_000), ForTasks("copy", "selective_copy", "repeat_copy", "associative_recall", "mqar", "listops", "pathfinder", "babi", "passkey", "babi-haystack")]
     public int EvalExamples { get; init; } = 512;
 }

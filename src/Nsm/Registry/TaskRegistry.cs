@@ -18,6 +18,7 @@ public static class TaskRegistry
         ["associative_recall"] = new((c, seed) => new AssociativeRecallTask(c, seed), AssociativeRecallTask.Validate),
         ["mqar"] = new((c, seed) => new MqarTask(c, seed), MqarTask.Validate),
         ["passkey"] = new((c, seed) => new PasskeyTask(c, seed), PasskeyTask.Validate),
+        ["babi-haystack"] = new((c, seed) => new BabiHaystackTask(c, seed), BabiHaystackTask.Validate),
         ["listops"] = new((c, seed) => new ListOpsTask(c, seed), ListOpsTask.Validate),
         ["pathfinder"] = new((c, seed) => new PathfinderTask(c, seed), PathfinderTask.Validate),
         ["mnist"] = new((c, seed) => new ImageClassificationTask("mnist", c, seed), ImageClassificationTask.Validate),

@@ -48,7 +48,7 @@ public sealed class PasskeyTask : SyntheticSequenceTask, IExactMatchTask
     }
 
     /// <summary>The filler file's bytes (read when the task is built, as datasets are); one-line ConfigException when it is missing or empty.</summary>
-    private static byte[] ReadFiller(string path)
+    internal static byte[] ReadFiller(string path)
     {
         if (!File.Exists(path))
             throw new ConfigException($"'task.filler_path' = \"{path}\": no such file");

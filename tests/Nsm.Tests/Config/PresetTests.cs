@@ -9,7 +9,7 @@ public sealed class PresetTests
     public static readonly TheoryData<string> Tasks = new()
     {
         "selective-copy", "repeat-copy", "associative-recall", "mqar", "listops", "listops-lra", "pathfinder", "fashion-mnist",
-        "mnist", "cifar10", "char-lm", "wikitext", "babi", "documents", "retrieval",
+        "mnist", "cifar10", "char-lm", "wikitext", "babi", "babi-haystack", "documents", "retrieval",
     };
 
     [Theory]

@@ -30,6 +30,9 @@ public static class PresetFixtures
             case "passkey":
                 Fixtures.WriteText(dir.Sub("filler.txt"), string.Concat(Enumerable.Repeat("To be, or not to be, that is the question.\n", 12)));
                 return [$"task.filler_path={dir.Sub("filler.txt")}", "task.seq_len=160", "task.eval_examples=8"];
+            case "babi-haystack":
+                Fixtures.WriteText(dir.Sub("filler.txt"), string.Concat(Enumerable.Repeat("To be, or not to be, that is the question.\n", 12)));
+                return [$"task.filler_path={dir.Sub("filler.txt")}", "task.seq_len=200", "task.max_sentences=4", "task.eval_examples=8"];
             case "babi":
                 return ["task.num_train=40", "task.eval_examples=8"];
             case "documents":

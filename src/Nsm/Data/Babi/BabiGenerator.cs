@@ -37,6 +37,31 @@ public sealed class BabiGenerator
         this.random = random;
     }
 
+    /// <summary>
+    /// Characters (ASCII, so bytes) of the longest statement of a task: a move, and in tasks 2-3 also
+    /// "P got the O there." and "P dropped the O.", with the longest person, verb, object and place.
+    /// </summary>
+    public static int LongestStatement(int task)
+    {
+        int Longest(string[] words) => words.Max(w => w.Length);
+        var move = Longest(People) + 1 + Longest(MoveVerbs) + " the ".Length + Longest(Places) + 1;
+        if (task == 1) return move;
+        var take = Longest(People) + 1 + Longest(GetVerbs) + " the ".Length + Longest(Objects) + " there.".Length;
+        var drop = Longest(People) + 1 + Longest(DropVerbs) + " the ".Length + Longest(Objects) + 1;
+        return Math.Max(move, Math.Max(take, drop));
+    }
+
+    /// <summary>Characters of the longest question of a task, without the trailing space of the file format.</summary>
+    public static int LongestQuestion(int task) => task switch
+    {
+        1 => "Where is ".Length + People.Max(p => p.Length) + 1,
+        2 => "Where is the ".Length + Objects.Max(o => o.Length) + 1,
+        _ => "Where was the ".Length + Objects.Max(o => o.Length) + " before the ".Length + Places.Max(p => p.Length) + 1,
+    };
+
+    /// <summary>Characters of the longest answer: every answer of tasks 1-3 is a place.</summary>
+    public static int LongestAnswer => Places.Max(p => p.Length);
+
     /// <summary>One story, as bAbI file lines.</summary>
     public List<string> Story()
     {
