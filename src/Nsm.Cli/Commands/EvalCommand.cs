@@ -19,7 +19,7 @@ public static class EvalCommand
         var piece = CliOption.Int("--piece", "N", "stream each example through the model N tokens at a time with the carried state (streaming kinds; memory stays flat in the length); 0 = the whole sequence in one call; the same as --set eval.piece=N (default: the checkpoint's eval.piece, 0)", min: 0);
         var batch = CliOption.Int("--batch", "B", "examples per evaluation batch; 0 = the checkpoint's train.batch_size; the same as --set eval.batch=B", min: 0);
         var lengths = CliOption.Sizes("--lengths", "N,...", "evaluate a grid: one cell per task.seq_len (e.g. 1k,4k,16k); the JSON holds the cells under \"grid\" and their mean accuracy");
-        var depths = CliOption.List("--depths", "D,...", "with --lengths, one grid row per needle depth in [0, 1] (passkey: task.depth_min = task.depth_max = D)");
+        var depths = CliOption.List("--depths", "D,...", "with --lengths, one grid row per needle depth in [0, 1] (passkey, babi-haystack: task.depth_min = task.depth_max = D)");
         var heatmap = CliOption.Text("--heatmap", "FILE", "with --lengths, also draw the grid's accuracy as a PNG heatmap (depth by length)");
         var command = new Command("eval", "Loss, accuracy and perplexity on the task's held-out set, printed as one JSON object.") { checkpoint, overrides, piece, batch, lengths, depths, heatmap };
         command.SetAction(parse =>
