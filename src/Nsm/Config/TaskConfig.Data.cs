@@ -126,7 +126,7 @@ public sealed partial record TaskConfig
     /// <summary>
     /// babi: keep the last this many statements of a story (MemN2N: 50); 0 keeps all.
     /// babi-haystack: the question asked is the latest of a generated story's questions that
-    /// follows at most this many statements (all of them become facts), at least 2 (task 3: 4). Default 50.
+    /// follows at most this many statements (all of them become facts), at least 2 (task 3: 3). Default 50.
     /// </summary>
     [JsonPropertyName("max_sentences"), ConfigRange(0, 100_000), ForTasks("babi", "babi-haystack")]
     public int MaxSentences { get; init; } = 50;
