@@ -69,6 +69,16 @@ public sealed record NsmOptions : IOptionsSection
     [JsonPropertyName("router_temperature"), ConfigRange(0.01, 100)]
     public double RouterTemperature { get; init; } = 1.0;
 
+    /// <summary>
+    /// Token router: routing probabilities at or below this floor become exactly 0 and the rest
+    /// are rescaled, r = max(p - floor, 0) / (1 - floor). A token that gives every slot at most
+    /// the floor writes nothing at all, so a slot that only such tokens reach keeps its content
+    /// exactly over any length instead of leaking a little per chunk (softmax weights are never
+    /// 0). 0 = off. Default 0.
+    /// </summary>
+    [JsonPropertyName("router_floor"), ConfigRange(0, 0.99)]
+    public double RouterFloor { get; init; }
+
     /// <summary>Routing heads: each routes its own d/heads channels of the written values; must divide d_model. Default 1.</summary>
     [JsonPropertyName("router_heads"), ConfigRange(1, 1024)]
     public int RouterHeads { get; init; } = 1;
@@ -236,5 +246,7 @@ public sealed record NsmOptions : IOptionsSection
         }
         if (RouterTopK > 0 && Router != NsmRouter.Token)
             throw new ConfigException("'model.router_top_k' applies to router = \"token\" only; set it to 0 or use the token router");
+        if (RouterFloor > 0 && Router != NsmRouter.Token)
+            throw new ConfigException("'model.router_floor' applies to router = \"token\" only; set it to 0 or use the token router");
     }
 }

@@ -15,14 +15,15 @@ internal static class RoutingReference
     /// <summary>
     /// "token" routing. For head k and row t: R_tj = (W_r·y_t)_{k·s+j} + log σ(θ_j) over the active
     /// slots (only the topK largest when 0 &lt; topK &lt; s), p_t = softmax(R_t / τ) with an optional
-    /// null slot of logit ν_k in the same softmax; r_tj = σ(θ_j)·p_tj, 0 for padding rows.
+    /// null slot of logit ν_k in the same softmax, cut at the floor φ: p'_tj = max(p_tj - φ, 0) / (1 - φ)
+    /// (p' = p for φ = 0); r_tj = σ(θ_j)·p'_tj, 0 for padding rows.
     /// U_j = Σ_t r_tj·V_t / (Σ_t r_tj + eps) with V_t = W_v·y_t, and m_j = Σ_t r_tj.
     /// rows: (B, n, d); valid: (B, n) bool or null; routeWeight: (heads·s, d); valueWeight: (d, d);
     /// nullLogit: (heads) or null; importance: (s); active: (s) bool.
     /// Returns the candidate (B, s, d) and the per-channel mass (B, s, d).
     /// </summary>
     public static (Tensor Candidate, Tensor Mass) TokenWrite(Tensor rows, Tensor? valid, Tensor routeWeight, Tensor valueWeight, Tensor? nullLogit,
-        Tensor importance, Tensor active, long heads, double temperature, int topK)
+        Tensor importance, Tensor active, long heads, double temperature, int topK, double floor = 0)
     {
         var (b, n, d) = (rows.shape[0], rows.shape[1], rows.shape[2]);
         var s = importance.shape[0];
@@ -42,6 +43,7 @@ internal static class RoutingReference
                 keep = cat([keep, ones([b, n, 1], ScalarType.Bool, rows.device)], -1);
             }
             var p = ReferenceMath.MaskedSoftmax(logits / temperature, keep).Weights.narrow(-1, 0, s);
+            if (floor > 0) p = where(p > floor, (p - floor) / (1 - floor), zeros_like(p));
             var r = p * scale * rowWeight;                                                    // (B, n, s)
             var values = ReferenceMath.Affine(rows, valueWeight.narrow(0, k * dh, dh));       // (B, n, dh)
             var mass = r.sum(1);                                                              // (B, s)

@@ -12,7 +12,7 @@ namespace Nsm.Tests.Contract;
 public sealed class OldConfigJsonTests
 {
     /// <summary>Keys added after 5b09995 (each must default to what that version did).</summary>
-    static readonly string[] AddedSince5b09995 = ["train.nonfinite", "model.write_source", "train.slot_statistics", "model.layer_pattern", "model.memory_rows", "model.memory_width", "model.memory_writes_per_chunk", "model.memory_reads_per_chunk", "task.passkey_digits", "task.filler_path", "task.depth_min", "task.depth_max", "task.min_distance", "task.passkey_keys", "task.passkey_values", "train.collective_timeout_s", "train.replica_check_every", "train.grad_accum", "model.recompute", "eval.piece", "eval.batch", "task.pathfinder_distractors", "task.pathfinder_dash_length", "task.pathfinder_gap_length", "task.pathfinder_dashes"];
+    static readonly string[] AddedSince5b09995 = ["train.nonfinite", "model.write_source", "train.slot_statistics", "model.layer_pattern", "model.memory_rows", "model.memory_width", "model.memory_writes_per_chunk", "model.memory_reads_per_chunk", "task.passkey_digits", "task.filler_path", "task.depth_min", "task.depth_max", "task.min_distance", "task.passkey_keys", "task.passkey_values", "train.collective_timeout_s", "train.replica_check_every", "train.grad_accum", "model.recompute", "eval.piece", "eval.batch", "task.pathfinder_distractors", "task.pathfinder_dash_length", "task.pathfinder_gap_length", "task.pathfinder_dashes", "model.router_floor"];
 
     static string OldFile => Path.Combine(ContractSnapshot.Folder(), "config-5b09995-mqar-nsm.json");
 

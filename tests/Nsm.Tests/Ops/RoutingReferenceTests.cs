@@ -15,16 +15,18 @@ public sealed class RoutingReferenceTests : SingleThreadTest
     private const long D = 8;
 
     [Theory]
-    [InlineData(1, 1, 1.0, 0, false, 4, 4)]
-    [InlineData(7, 2, 0.5, 2, true, 5, 3)]      // top-2 of 3 active slots, a null slot, tau 0.5
-    [InlineData(63, 2, 1.0, 0, true, 6, 4)]
-    [InlineData(100, 1, 2.0, 3, false, 4, 4)]
-    [InlineData(100, 2, 1.0, 0, false, 1, 1)]
-    public void TokenRoutingAgreesWithReference(long n, long heads, double temperature, int topK, bool nullSlot, long s, long active)
+    [InlineData(1, 1, 1.0, 0, false, 4, 4, 0.0)]
+    [InlineData(7, 2, 0.5, 2, true, 5, 3, 0.0)]      // top-2 of 3 active slots, a null slot, tau 0.5
+    [InlineData(63, 2, 1.0, 0, true, 6, 4, 0.0)]
+    [InlineData(100, 1, 2.0, 3, false, 4, 4, 0.0)]
+    [InlineData(100, 2, 1.0, 0, false, 1, 1, 0.0)]
+    [InlineData(63, 2, 1.0, 0, true, 6, 4, 0.15)]    // a floor: weights at most 0.15 write nothing
+    [InlineData(100, 1, 0.5, 2, false, 5, 4, 0.3)]
+    public void TokenRoutingAgreesWithReference(long n, long heads, double temperature, int topK, bool nullSlot, long s, long active, double floor)
     {
         using var scope = NewDisposeScope();
         manual_seed(9);
-        var router = new TokenRouter(D, s, heads, temperature, topK, nullSlot);
+        var router = new TokenRouter(D, s, heads, temperature, topK, nullSlot, floor);
         var manager = Manager(s, active);
         RandomiseSmall(router);
         var inputs = new[] { randn(2, n, D), randn(2, s, D), Valid(n) };
@@ -34,10 +36,10 @@ public sealed class RoutingReferenceTests : SingleThreadTest
             (x, p) =>
             {
                 var (u, m) = RoutingReference.TokenWrite(x[0], x[2], p["route_proj.weight"], p["value_proj.weight"], p.GetValueOrDefault("null_logit"),
-                    p["importance"], manager.ActiveMask, heads, temperature, topK);
+                    p["importance"], manager.ActiveMask, heads, temperature, topK, floor);
                 return [u, m];
             },
-            inputs, atol: 2e-5, rtol: 1e-3, what: $"token routing n={n} heads={heads} tau={temperature} top={topK} null={nullSlot}");
+            inputs, atol: 2e-5, rtol: 1e-3, what: $"token routing n={n} heads={heads} tau={temperature} top={topK} null={nullSlot} floor={floor}");
     }
 
     [Theory]

@@ -101,7 +101,7 @@ public sealed partial class NsmLayer : nn.Module
         if (takesLowerSlots) cross_norm = new RmsNorm(dim);
         writer = config.Nsm.Router switch
         {
-            NsmRouter.Token => new TokenRouter(dim, capacity, config.Nsm.RouterHeads, config.Nsm.RouterTemperature, config.Nsm.RouterTopK, config.Nsm.RouterNull),
+            NsmRouter.Token => new TokenRouter(dim, capacity, config.Nsm.RouterHeads, config.Nsm.RouterTemperature, config.Nsm.RouterTopK, config.Nsm.RouterNull, config.Nsm.RouterFloor),
             NsmRouter.Slot => new SlotRouter(dim, config.Nsm.RouterHeads, config.Nsm.RouterNull),
             _ => throw new ArgumentOutOfRangeException(nameof(config), config.Nsm.Router, "model.router"),
         };

@@ -8,7 +8,8 @@ namespace Nsm.Models.Nsm;
 /// <summary>
 /// "token" write mode: each routing head gives every row logits over the slots,
 /// R = Y·W_r + log sigmoid(theta) (optionally only each row's top-k slots, optionally a learned
-/// null slot that absorbs mass), r = softmax(R / tau), with r = 0 for padding. With the write
+/// null slot that absorbs mass), r = softmax(R / tau), with r = 0 for padding; with a floor
+/// phi > 0, r = max(r - phi, 0) / (1 - phi), so weights at or below phi are exactly 0. With the write
 /// multiplier r'_tj = sigmoid(theta_j)·r_tj, slot j receives the candidate
 /// U_j = sum_t r'_tj·V_t / (sum_t r'_tj + eps) and the write mass m_j = sum_t r'_tj.
 /// Head k routes channels k·d/heads .. (k+1)·d/heads of the values V = Y·W_v.
@@ -22,10 +23,12 @@ public sealed class TokenRouter : StateWriter
     private readonly long dim;
     private readonly double temperature;
     private readonly int topK;
+    private readonly double floor;
     private long slots;
 
-    public TokenRouter(long dim, long slots, long heads, double temperature, int topK, bool nullSlot) : base(nameof(TokenRouter))
+    public TokenRouter(long dim, long slots, long heads, double temperature, int topK, bool nullSlot, double floor = 0) : base(nameof(TokenRouter))
     {
+        this.floor = floor;
         this.dim = dim;
         this.slots = slots;
         this.heads = heads;
@@ -40,7 +43,7 @@ public sealed class TokenRouter : StateWriter
     /// <summary>
     /// Routing probabilities of rows y: (B, n, d) -> (B, n, heads, s), before the padding mask
     /// and the importance multiplier; a row's probabilities over the slots sum to 1 minus what
-    /// the null slot took.
+    /// the null slot took (less, with a floor).
     /// </summary>
     public Tensor Probabilities(Tensor y, SlotContext context)
     {
@@ -56,6 +59,8 @@ public sealed class TokenRouter : StateWriter
             logits = cat([logits, null_logit.view(1, 1, heads, 1).expand(b, n, heads, 1)], -1);  // (B, n, heads, s + 1)
         // The temperature applies to the null slot too, so it competes on the same scale at any tau.
         var probabilities = (logits / temperature).softmax(-1).narrow(-1, 0, slots);
+        // The floor: what is at most phi becomes exactly 0, so filler can write nothing at all.
+        if (floor > 0) probabilities = (probabilities - floor).clamp_min(0) / (1 - floor);
         return probabilities.MoveToOuterDisposeScope();
     }
 

@@ -16,6 +16,7 @@ public sealed class NsmConfigTests
     [InlineData("model.communication=full", "'model.communication'")]
     [InlineData("model.num_states=0", "'model.num_states'")]
     [InlineData("model.router_temperature=0", "'model.router_temperature'")]
+    [InlineData("model.router_floor=1", "'model.router_floor'")]
     [InlineData("model.prune_threshold=2", "'model.prune_threshold'")]
     public void InvalidValuesNameTheKey(string setting, string key)
     {
@@ -27,6 +28,7 @@ public sealed class NsmConfigTests
     [InlineData("model.communication=topk,model.communication_top_k=9", "'model.communication_top_k'")]
     [InlineData("model.router_top_k=9", "'model.router_top_k'")]
     [InlineData("model.router=slot,model.router_top_k=2", "'model.router_top_k'")]
+    [InlineData("model.router=slot,model.router_floor=0.1", "'model.router_floor'")]
     [InlineData("model.max_states=4", "'model.max_states'")]
     [InlineData("model.router_heads=3", "'model.router_heads'")]
     [InlineData("model.d_model=24,model.num_heads=8", "'model.d_model' / 'model.num_heads'")]

@@ -195,7 +195,7 @@ internal sealed class NsmOpsModelReference
         var (importance, active) = (W(p + "manager.importance"), W(p + "manager.active"));
         var (candidate, mass) = config.Nsm.Router == NsmRouter.Token
             ? RoutingReference.TokenWrite(inputs, inputValid, W(p + "writer.route_proj.weight"), W(p + "writer.value_proj.weight"), Optional(p + "writer.null_logit"),
-                importance, active, config.Nsm.RouterHeads, config.Nsm.RouterTemperature, config.Nsm.RouterTopK)
+                importance, active, config.Nsm.RouterHeads, config.Nsm.RouterTemperature, config.Nsm.RouterTopK, config.Nsm.RouterFloor)
             : RoutingReference.SlotWrite(inputs, inputValid, slots, W(p + "writer.slot_norm.weight"), W(p + "writer.query_proj.weight"), W(p + "writer.kv_proj.weight"),
                 Optional(p + "writer.null_logit"), importance, active, config.Nsm.RouterHeads);
 

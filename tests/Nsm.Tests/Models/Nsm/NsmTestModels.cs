@@ -50,6 +50,7 @@ internal static class NsmTestModels
         "model.write_source=input",
         "model.write_source=input,model.router=slot,model.propagator=lstm",
         "model.write_source=input,model.propagator=decay",
+        "model.write_source=input,model.propagator=decay,model.router_floor=0.1",
         "model.propagator=decay,model.router=slot",
         "model.write_source=input,model.cross_layer_states=true,model.fusion=gated,model.propagator=linear",
         "model.write_source=input,model.window=3,model.chunk_size=5,model.write_conv=7,model.communication=topk,model.communication_top_k=3",
