@@ -42,17 +42,52 @@ public abstract class SyntheticSequenceTask : ITask
         return ToBatch(Enumerable.Range(0, batchSize).Select(_ => Generate(random)).ToList(), device);
     }
 
+    /// <summary>
+    /// Evaluation sets of at most this many tokens are generated once and kept, since training
+    /// evaluates them again and again. Larger ones (passkey at 64k: 100 examples are 6.6M tokens,
+    /// 59 MB as arrays) are generated batch by batch on every pass from the same stream, so the
+    /// examples are the same and memory holds one batch, not the set: evaluation memory stays flat in the length.
+    /// </summary>
+    public const long KeptEvalTokens = 1L << 20;
+
+    /// <summary>The limit this task keeps its set under: <see cref="KeptEvalTokens"/>, lower in tests.</summary>
+    internal long KeptEvalTokenLimit { get; set; } = KeptEvalTokens;
+
     public IEnumerable<Batch> EvalBatches(int batchSize, Device device)
     {
-        evalSet ??= GenerateEvalSet();
+        if (evalSet is null)
+        {
+            using var examples = EvalExamples().GetEnumerator();
+            if (!examples.MoveNext()) yield break;
+            var first = examples.Current;
+            if ((long)first.Tokens.Length * evalExamples > KeptEvalTokenLimit)
+            {
+                var pending = new List<SequenceExample> { first };
+                while (true)
+                {
+                    var more = examples.MoveNext();
+                    if (more) pending.Add(examples.Current);
+                    if (pending.Count == batchSize || (!more && pending.Count > 0))
+                    {
+                        yield return ToBatch(pending, device);
+                        pending = [];
+                    }
+                    if (!more) yield break;
+                }
+            }
+            var kept = new List<SequenceExample> { first };
+            while (examples.MoveNext()) kept.Add(examples.Current);
+            evalSet = kept;
+        }
         for (var start = 0; start < evalSet.Count; start += batchSize)
             yield return ToBatch(evalSet.Skip(start).Take(batchSize).ToList(), device);
     }
 
-    private List<SequenceExample> GenerateEvalSet()
+    /// <summary>The evaluation examples in order, drawn one by one from stream 0.</summary>
+    private IEnumerable<SequenceExample> EvalExamples()
     {
         var random = new SeededRandom(seed ^ 0x5EEDL, 0);
-        return Enumerable.Range(0, evalExamples).Select(_ => Generate(random)).ToList();
+        for (var i = 0; i < evalExamples; i++) yield return Generate(random);
     }
 
     /// <summary>Stacks examples into inputs (B, T-1), targets (B, T-1) and a loss mask (B, T-1).</summary>
