@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using TorchSharp;
 using Nsm.Benchmarks;
 using Nsm.Checkpoints;
-using Nsm.Core;
 using Nsm.Tasks;
 using Nsm.Training;
 
@@ -48,7 +47,6 @@ public static class EvalCommand
     {
         var config = Checkpoint.LoadConfig(dir, overrides);
         if (config.Train.Threads > 0) torch.set_num_threads(config.Train.Threads);
-        if (config.Eval.Piece > 0) NativeHeap.ReturnLargeBlocks();
         var cells = EvalGrid.Evaluate(dir, overrides, lengths, depths);
         var json = new JsonObject
         {
@@ -89,10 +87,8 @@ public static class EvalCommand
 
     private static int Run(ParseResult parse, string dir, IReadOnlyList<string> overrides)
     {
-        var loaded = Checkpoint.LoadConfig(dir, overrides);
-        if (loaded.Train.Threads > 0) torch.set_num_threads(loaded.Train.Threads);
-        // Streamed, memory should stay flat in the length: glibc must give freed tensors back.
-        if (loaded.Eval.Piece > 0) NativeHeap.ReturnLargeBlocks();
+        var threads = Checkpoint.LoadConfig(dir, overrides).Train.Threads;
+        if (threads > 0) torch.set_num_threads(threads);
         var (config, task, result) = CheckpointEvaluation.Evaluate(dir, overrides);
         var json = new JsonObject
         {
