@@ -55,30 +55,14 @@ public abstract class SyntheticSequenceTask : ITask
 
     public IEnumerable<Batch> EvalBatches(int batchSize, Device device)
     {
-        if (evalSet is null)
+        // Spec.MaxLength + 1 is the length of an example (about, for some tasks): it only chooses
+        // between the two paths, which give the same batches.
+        if (evalSet is null && (Spec.MaxLength + 1L) * evalExamples > KeptEvalTokenLimit)
         {
-            using var examples = EvalExamples().GetEnumerator();
-            if (!examples.MoveNext()) yield break;
-            var first = examples.Current;
-            if ((long)first.Tokens.Length * evalExamples > KeptEvalTokenLimit)
-            {
-                var pending = new List<SequenceExample> { first };
-                while (true)
-                {
-                    var more = examples.MoveNext();
-                    if (more) pending.Add(examples.Current);
-                    if (pending.Count == batchSize || (!more && pending.Count > 0))
-                    {
-                        yield return ToBatch(pending, device);
-                        pending = [];
-                    }
-                    if (!more) yield break;
-                }
-            }
-            var kept = new List<SequenceExample> { first };
-            while (examples.MoveNext()) kept.Add(examples.Current);
-            evalSet = kept;
+            foreach (var examples in EvalExamples().Chunk(batchSize)) yield return ToBatch(examples, device);
+            yield break;
         }
+        evalSet ??= EvalExamples().ToList();
         for (var start = 0; start < evalSet.Count; start += batchSize)
             yield return ToBatch(evalSet.Skip(start).Take(batchSize).ToList(), device);
     }
