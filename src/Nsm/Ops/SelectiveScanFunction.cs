@@ -49,12 +49,9 @@ internal sealed class SelectiveScanFunction : torch.autograd.MultiTensorFunction
     private static int Workers<T>(SelectiveScanKernel.Dims s) where T : unmanaged =>
         Math.Clamp(torch.get_num_threads(), 1, Math.Max(1, s.Blocks<T>()));
 
-    /// <summary>(..., D) zero-padded to (..., D'), contiguous: the tensor itself when it already is.</summary>
-    private static Tensor Padded(Tensor x, int channels) =>
-        x.shape[^1] == channels ? x.contiguous() : nn.functional.pad(x, [0, channels - x.shape[^1]]).contiguous();
+    private static Tensor Padded(Tensor x, int channels) => ChannelPadding.Pad(x, channels);
 
-    /// <summary>A kernel tensor of shape (..., D') as (..., D).</summary>
-    private static Tensor Unpad(Tensor x, long channels) => x.shape[^1] == channels ? x : x.narrow(-1, 0, channels);
+    private static Tensor Unpad(Tensor x, long channels) => ChannelPadding.Unpad(x, channels);
 
     /// <summary>The kernel's view of a contiguous tensor's memory.</summary>
     private static Memory<T> Of<T>(Tensor x) where T : unmanaged => TensorMemory<T>.Of(x);

@@ -7,9 +7,12 @@ namespace Nsm.Ops;
 /// <summary>
 /// The elements of a contiguous CPU tensor as <see cref="Memory{T}"/>, without a copy, for the
 /// kernels written as plain loops (<see cref="GruKernel"/>): their workers take spans of it, and
-/// what they write lands in the tensor. <see cref="HostArrays"/> copies instead; at the sizes of a
-/// training step (millions of floats per tensor) those copies, and the page faults of freshly
-/// allocated arrays, cost as much as the loops themselves. The tensor must outlive every use of
+/// what they write lands in the tensor. Copies into managed arrays (the kernels' first form) cost,
+/// at the sizes of a training step (millions of floats per tensor), as much as the loops
+/// themselves with the page faults of freshly allocated arrays, and their managed allocations
+/// can overrun the no-GC region of <see cref="Nsm.Core.GcPause"/> and let a collection run
+/// mid-step (an RWKV run of `nsm bench`, whose WKV kernel still copied, failed with TorchSharp's
+/// "Expected false to be true", the symptom of such a collection). The tensor must outlive every use of
 /// the memory; pinning is not supported (libtorch's CPU memory does not move).
 /// </summary>
 internal sealed class TensorMemory<T> : MemoryManager<T> where T : unmanaged

@@ -46,44 +46,38 @@ internal sealed class WkvFunction : torch.autograd.MultiTensorFunction<WkvFuncti
 
     private static int Workers<T>(WkvKernel.Dims s) where T : unmanaged => Math.Clamp(torch.get_num_threads(), 1, Math.Max(1, s.Blocks<T>()));
 
-    private static T[] ReadPadded<T>(Tensor x, int channels) where T : unmanaged =>
-        HostArrays.Read<T>(nn.functional.pad(x, [0, channels - x.shape[^1]]));
+    private static Tensor Padded(Tensor x, int channels) => ChannelPadding.Pad(x, channels);
 
-    private static Tensor Unpad<T>(T[] data, long[] shape, long channels) where T : unmanaged =>
-        HostArrays.Write(data, shape).narrow(-1, 0, channels).contiguous();
+    private static Tensor Unpad(Tensor x, long channels) => ChannelPadding.Unpad(x, channels).contiguous();
+
+    /// <summary>The kernel's view of a contiguous tensor's memory.</summary>
+    private static Memory<T> Of<T>(Tensor x) where T : unmanaged => TensorMemory<T>.Of(x);
 
     private static List<Tensor> Forward<T>(List<Tensor> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = Padded<T>(x);
-        var (c, cp) = (x[2].shape[2], s.Channels);
-        var y = new T[(long)s.Batch * s.Length * cp];
-        var (a, b, p) = (new T[s.Batch * cp], new T[s.Batch * cp], new T[s.Batch * cp]);
-        WkvKernel.Forward(s, ReadPadded<T>(x[0], cp), ReadPadded<T>(x[1], cp), ReadPadded<T>(x[2], cp), ReadPadded<T>(x[3], cp),
-            ReadPadded<T>(x[4], cp), ReadPadded<T>(x[5], cp), ReadPadded<T>(x[6], cp), y, a, b, p, Workers<T>(s));
-        long[] state = [s.Batch, cp];
-        return [Unpad(y, [s.Batch, s.Length, cp], c), Unpad(a, state, c), Unpad(b, state, c), Unpad(p, state, c)];
+        var (c, cp, dtype) = (x[2].shape[2], s.Channels, x[2].dtype);
+        var y = empty([s.Batch, s.Length, cp], dtype: dtype);
+        var (a, b, p) = (empty([s.Batch, cp], dtype: dtype), empty([s.Batch, cp], dtype: dtype), empty([s.Batch, cp], dtype: dtype));
+        WkvKernel.Forward<T>(s, Of<T>(Padded(x[0], cp)), Of<T>(Padded(x[1], cp)), Of<T>(Padded(x[2], cp)), Of<T>(Padded(x[3], cp)),
+            Of<T>(Padded(x[4], cp)), Of<T>(Padded(x[5], cp)), Of<T>(Padded(x[6], cp)), Of<T>(y), Of<T>(a), Of<T>(b), Of<T>(p), Workers<T>(s));
+        return [Unpad(y, c), Unpad(a, c), Unpad(b, c), Unpad(p, c)];
     }
 
     private static List<Tensor> Backward<T>(List<Tensor> x, List<Tensor> grads) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = Padded<T>(x);
-        var (c, cp) = (x[2].shape[2], s.Channels);
-        var sequence = (long)s.Batch * s.Length * cp;
-        var (gw, gu) = (new T[cp], new T[cp]);
-        var (gk, gv) = (new T[sequence], new T[sequence]);
-        var (ga, gb, gp) = (new T[s.Batch * cp], new T[s.Batch * cp], new T[s.Batch * cp]);
-        WkvKernel.Backward(s, ReadPadded<T>(x[0], cp), ReadPadded<T>(x[1], cp), ReadPadded<T>(x[2], cp), ReadPadded<T>(x[3], cp),
-            ReadPadded<T>(x[4], cp), ReadPadded<T>(x[5], cp), ReadPadded<T>(x[6], cp),
-            Defined(grads, 0) ? ReadPadded<T>(grads[0], cp) : new T[sequence],
-            Defined(grads, 1) ? ReadPadded<T>(grads[1], cp) : new T[s.Batch * cp],
-            Defined(grads, 2) ? ReadPadded<T>(grads[2], cp) : new T[s.Batch * cp],
-            gw, gu, gk, gv, ga, gb, gp, Workers<T>(s));
-        long[] state = [s.Batch, cp];
-        return
-        [
-            Unpad(gw, [cp], c), Unpad(gu, [cp], c),
-            Unpad(gk, [s.Batch, s.Length, cp], c), Unpad(gv, [s.Batch, s.Length, cp], c),
-            Unpad(ga, state, c), Unpad(gb, state, c), Unpad(gp, state, c),
-        ];
+        var (c, cp, dtype) = (x[2].shape[2], s.Channels, x[2].dtype);
+        long[] sequence = [s.Batch, s.Length, cp], state = [s.Batch, cp];
+        var (gw, gu) = (empty([cp], dtype: dtype), empty([cp], dtype: dtype));
+        var (gk, gv) = (empty(sequence, dtype: dtype), empty(sequence, dtype: dtype));
+        var (ga, gb, gp) = (empty(state, dtype: dtype), empty(state, dtype: dtype), empty(state, dtype: dtype));
+        var gy = Defined(grads, 0) ? Padded(grads[0], cp) : zeros(sequence, dtype: dtype);
+        var gaLast = Defined(grads, 1) ? Padded(grads[1], cp) : zeros(state, dtype: dtype);
+        var gbLast = Defined(grads, 2) ? Padded(grads[2], cp) : zeros(state, dtype: dtype);
+        WkvKernel.Backward<T>(s, Of<T>(Padded(x[0], cp)), Of<T>(Padded(x[1], cp)), Of<T>(Padded(x[2], cp)), Of<T>(Padded(x[3], cp)),
+            Of<T>(Padded(x[4], cp)), Of<T>(Padded(x[5], cp)), Of<T>(Padded(x[6], cp)), Of<T>(gy), Of<T>(gaLast), Of<T>(gbLast),
+            Of<T>(gw), Of<T>(gu), Of<T>(gk), Of<T>(gv), Of<T>(ga), Of<T>(gb), Of<T>(gp), Workers<T>(s));
+        return [Unpad(gw, c), Unpad(gu, c), Unpad(gk, c), Unpad(gv, c), Unpad(ga, c), Unpad(gb, c), Unpad(gp, c)];
     }
 }

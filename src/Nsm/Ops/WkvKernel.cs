@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 
 namespace Nsm.Ops;
@@ -20,38 +21,41 @@ internal static class WkvKernel
     }
 
     /// <summary>y and the state after T tokens (a, b, p: num = a e^p, den = b e^p) from (a0, b0, p0).</summary>
-    public static void Forward<T>(Dims s, T[] w, T[] u, T[] k, T[] v, T[] a0, T[] b0, T[] p0,
-        T[] y, T[] aLast, T[] bLast, T[] pLast, int workers)
+    public static void Forward<T>(Dims s, ReadOnlyMemory<T> wMemory, ReadOnlyMemory<T> uMemory, ReadOnlyMemory<T> kMemory, ReadOnlyMemory<T> vMemory,
+        ReadOnlyMemory<T> a0Memory, ReadOnlyMemory<T> b0Memory, ReadOnlyMemory<T> p0Memory,
+        Memory<T> yMemory, Memory<T> aLastMemory, Memory<T> bLastMemory, Memory<T> pLastMemory, int workers)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (length, channels, width) = (s.Length, s.Channels, Vector<T>.Count);
         var perBatch = channels / width;
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
         {
+            ReadOnlySpan<T> w = wMemory.Span, u = uMemory.Span, k = kMemory.Span, v = vMemory.Span, a0 = a0Memory.Span, b0 = b0Memory.Span, p0 = p0Memory.Span;
+            Span<T> y = yMemory.Span, aLast = aLastMemory.Span, bLast = bLastMemory.Span, pLast = pLastMemory.Span;
             var (first, last) = VectorMath.Share(s.Blocks<T>(), workers, worker);
             for (var block = first; block < last; block++)
             {
                 var (b, j) = Math.DivRem(block, perBatch);
                 var c0 = j * width;
                 var so = b * channels + c0;
-                var (wv, uv) = (new Vector<T>(w, c0), new Vector<T>(u, c0));
-                var (a, bb, p) = (new Vector<T>(a0, so), new Vector<T>(b0, so), new Vector<T>(p0, so));
+                var (wv, uv) = (new Vector<T>(w[c0..]), new Vector<T>(u[c0..]));
+                var (a, bb, p) = (new Vector<T>(a0[so..]), new Vector<T>(b0[so..]), new Vector<T>(p0[so..]));
                 for (var t = 0; t < length; t++)
                 {
                     var io = (b * length + t) * channels + c0;
-                    var (kt, vt) = (new Vector<T>(k, io), new Vector<T>(v, io));
+                    var (kt, vt) = (new Vector<T>(k[io..]), new Vector<T>(v[io..]));
                     var ww = uv + kt;
                     var q = Vector.Max(p, ww);
                     var (e1, e2) = (VectorMath.Exp(p - q), VectorMath.Exp(ww - q));
-                    ((e1 * a + e2 * vt) / (e1 * bb + e2)).CopyTo(y, io);
+                    ((e1 * a + e2 * vt) / (e1 * bb + e2)).CopyTo(y[io..]);
                     var decayed = p - wv;
                     q = Vector.Max(decayed, kt);
                     (e1, e2) = (VectorMath.Exp(decayed - q), VectorMath.Exp(kt - q));
                     (a, bb, p) = (e1 * a + e2 * vt, e1 * bb + e2, q);
                 }
-                a.CopyTo(aLast, so);
-                bb.CopyTo(bLast, so);
-                p.CopyTo(pLast, so);
+                a.CopyTo(aLast[so..]);
+                bb.CopyTo(bLast[so..]);
+                p.CopyTo(pLast[so..]);
             }
         });
     }
@@ -65,8 +69,10 @@ internal static class WkvKernel
     /// gv += e2' gA + gy e2 / den, gu += gy (v - y) e2 / den, and carries gA = e1' gA + gy e1 / den,
     /// gB = e1' gB - gy y e1 / den to step t-1; finally ga0 = gA, gb0 = gB, gp0 = gA a0 + gB b0.
     /// </summary>
-    public static void Backward<T>(Dims s, T[] w, T[] u, T[] k, T[] v, T[] a0, T[] b0, T[] p0, T[] gy, T[] gaLast, T[] gbLast,
-        T[] gw, T[] gu, T[] gk, T[] gv, T[] ga0, T[] gb0, T[] gp0, int workers)
+    public static void Backward<T>(Dims s, ReadOnlyMemory<T> wMemory, ReadOnlyMemory<T> uMemory, ReadOnlyMemory<T> kMemory, ReadOnlyMemory<T> vMemory,
+        ReadOnlyMemory<T> a0Memory, ReadOnlyMemory<T> b0Memory, ReadOnlyMemory<T> p0Memory,
+        ReadOnlyMemory<T> gyMemory, ReadOnlyMemory<T> gaLastMemory, ReadOnlyMemory<T> gbLastMemory,
+        Memory<T> gwMemory, Memory<T> guMemory, Memory<T> gkMemory, Memory<T> gvMemory, Memory<T> ga0Memory, Memory<T> gb0Memory, Memory<T> gp0Memory, int workers)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (length, channels, width) = (s.Length, s.Channels, Vector<T>.Count);
@@ -76,23 +82,27 @@ internal static class WkvKernel
         var partialU = new T[workers][];
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
         {
-            var (gww, guw) = (new T[gw.Length], new T[gu.Length]);
+            ReadOnlySpan<T> w = wMemory.Span, u = uMemory.Span, k = kMemory.Span, v = vMemory.Span, a0 = a0Memory.Span, b0 = b0Memory.Span, p0 = p0Memory.Span;
+            ReadOnlySpan<T> gy = gyMemory.Span, gaLast = gaLastMemory.Span, gbLast = gbLastMemory.Span;
+            Span<T> gk = gkMemory.Span, gv = gvMemory.Span, ga0 = ga0Memory.Span, gb0 = gb0Memory.Span, gp0 = gp0Memory.Span;
+            var (gww, guw) = (new T[gwMemory.Length], new T[guMemory.Length]);
             (partialW[worker], partialU[worker]) = (gww, guw);
-            // The state after each step: a, b, p.
-            var (sa, sb, sp) = (new Vector<T>[length], new Vector<T>[length], new Vector<T>[length]);
+            // The state after each step: a, b, p (pooled: at 64k tokens they are MBs per call).
+            var pool = ArrayPool<Vector<T>>.Shared;
+            var (sa, sb, sp) = (pool.Rent(length), pool.Rent(length), pool.Rent(length));
             var (first, last) = VectorMath.Share(s.Blocks<T>(), workers, worker);
             for (var block = first; block < last; block++)
             {
                 var (b, j) = Math.DivRem(block, perBatch);
                 var c0 = j * width;
                 var so = b * channels + c0;
-                var (wv, uv) = (new Vector<T>(w, c0), new Vector<T>(u, c0));
-                var (ia, ib, ip) = (new Vector<T>(a0, so), new Vector<T>(b0, so), new Vector<T>(p0, so));
+                var (wv, uv) = (new Vector<T>(w[c0..]), new Vector<T>(u[c0..]));
+                var (ia, ib, ip) = (new Vector<T>(a0[so..]), new Vector<T>(b0[so..]), new Vector<T>(p0[so..]));
                 var (a, bb, p) = (ia, ib, ip);
                 for (var t = 0; t < length; t++)
                 {
                     var io = (b * length + t) * channels + c0;
-                    var (kt, vt) = (new Vector<T>(k, io), new Vector<T>(v, io));
+                    var (kt, vt) = (new Vector<T>(k[io..]), new Vector<T>(v[io..]));
                     var decayed = p - wv;
                     var q = Vector.Max(decayed, kt);
                     var (e1, e2) = (VectorMath.Exp(decayed - q), VectorMath.Exp(kt - q));
@@ -100,12 +110,12 @@ internal static class WkvKernel
                     (sa[t], sb[t], sp[t]) = (a, bb, p);
                 }
 
-                var (gA, gB) = (new Vector<T>(gaLast, so), new Vector<T>(gbLast, so));
+                var (gA, gB) = (new Vector<T>(gaLast[so..]), new Vector<T>(gbLast[so..]));
                 var (gwAcc, guAcc) = (Vector<T>.Zero, Vector<T>.Zero);
                 for (var t = length - 1; t >= 0; t--)
                 {
                     var io = (b * length + t) * channels + c0;
-                    var (kt, vt, gyt) = (new Vector<T>(k, io), new Vector<T>(v, io), new Vector<T>(gy, io));
+                    var (kt, vt, gyt) = (new Vector<T>(k[io..]), new Vector<T>(v[io..]), new Vector<T>(gy[io..]));
                     var (pa, pb, pp) = t > 0 ? (sa[t - 1], sb[t - 1], sp[t - 1]) : (ia, ib, ip);
 
                     // The update of step t.
@@ -124,19 +134,22 @@ internal static class WkvKernel
                     var yt = (e1 * pa + e2 * vt) / den;
                     var gBonus = gyt * (vt - yt) * e2 / den;
                     guAcc += gBonus;
-                    (gkt + gBonus).CopyTo(gk, io);
-                    (gvt + gyt * e2 / den).CopyTo(gv, io);
+                    (gkt + gBonus).CopyTo(gk[io..]);
+                    (gvt + gyt * e2 / den).CopyTo(gv[io..]);
                     gA += gyt * e1 / den;
                     gB -= gyt * yt * e1 / den;
                 }
-                gA.CopyTo(ga0, so);
-                gB.CopyTo(gb0, so);
-                (gA * ia + gB * ib).CopyTo(gp0, so);
+                gA.CopyTo(ga0[so..]);
+                gB.CopyTo(gb0[so..]);
+                (gA * ia + gB * ib).CopyTo(gp0[so..]);
                 (new Vector<T>(gww, c0) + gwAcc).CopyTo(gww, c0);
                 (new Vector<T>(guw, c0) + guAcc).CopyTo(guw, c0);
             }
+            pool.Return(sa);
+            pool.Return(sb);
+            pool.Return(sp);
         });
-        VectorMath.Sum(partialW, gw);
-        VectorMath.Sum(partialU, gu);
+        VectorMath.Sum(partialW, gwMemory.Span);
+        VectorMath.Sum(partialU, guMemory.Span);
     }
 }

@@ -79,7 +79,7 @@ public sealed class BabiHaystackTask : SyntheticSequenceTask, IExactMatchTask
         minDistance = config.MinDistance;
         depthMin = config.DepthMin;
         depthMax = config.DepthMax;
-        filler = config.FillerPath == "" ? null : PasskeyTask.ReadFiller(config.FillerPath);
+        filler = config.FillerPath == "" ? null : TextFiller.Read(config.FillerPath);
         Spec = new TaskSpec(Symbols, 0, TaskOutput.PerToken, Symbols, Causal: true, MaxLength: total - 1);
     }
 
@@ -101,8 +101,7 @@ public sealed class BabiHaystackTask : SyntheticSequenceTask, IExactMatchTask
         }
         else
         {
-            var offset = random.Next(filler.Length);
-            for (var i = 0; i < total; i++) tokens[i] = filler[(offset + i) % filler.Length];
+            TextFiller.Fill(tokens, filler, random);
         }
 
         // The end: QUERY, the question, a space, the answer word.

@@ -47,17 +47,6 @@ public sealed class PasskeyTask : SyntheticSequenceTask, IExactMatchTask
                 : $"'task.seq_len' = {config.SeqLen} is too short for passkey with {config.PasskeyKeys} keys and {config.PasskeyValues} values: needs at least {needed} tokens (the question, min_distance, and 2 needle lengths for each of the passkey_keys-1+passkey_values needles)");
     }
 
-    /// <summary>The filler file's bytes (read when the task is built, as datasets are); one-line ConfigException when it is missing or empty.</summary>
-    internal static byte[] ReadFiller(string path)
-    {
-        if (!File.Exists(path))
-            throw new ConfigException($"'task.filler_path' = \"{path}\": no such file");
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length == 0)
-            throw new ConfigException($"'task.filler_path' = \"{path}\" is empty");
-        return bytes;
-    }
-
     /// <summary>Tokens of one needle (and of the question): marker, the name when there are several keys, k digits.</summary>
     public static int NeedleLength(int digits, int keys) => digits + (keys > 1 ? 2 : 1);
 
@@ -85,7 +74,7 @@ public sealed class PasskeyTask : SyntheticSequenceTask, IExactMatchTask
         minDistance = config.MinDistance;
         depthMin = config.DepthMin;
         depthMax = config.DepthMax;
-        filler = config.FillerPath == "" ? null : ReadFiller(config.FillerPath);
+        filler = config.FillerPath == "" ? null : TextFiller.Read(config.FillerPath);
         Spec = new TaskSpec(Symbols, 0, TaskOutput.PerToken, Symbols, Causal: true, MaxLength: total - 1);
     }
 
@@ -105,8 +94,7 @@ public sealed class PasskeyTask : SyntheticSequenceTask, IExactMatchTask
         }
         else
         {
-            var offset = random.Next(filler.Length);
-            for (var i = 0; i < total; i++) tokens[i] = filler[(offset + i) % filler.Length];
+            TextFiller.Fill(tokens, filler, random);
         }
         var n = NeedleLength(digits, keys);
         var names = keys > 1 ? DistinctLetters(random, keys) : [];
