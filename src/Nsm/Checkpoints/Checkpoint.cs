@@ -139,7 +139,7 @@ public static class Checkpoint
     public static RunConfig LoadConfig(string dir, IEnumerable<string>? overrides = null)
     {
         RequireCheckpoint(dir);
-        return ConfigLoader.LoadFile(CheckpointWrite.Resolve(dir, ConfigFile), overrides);
+        return ConfigLoader.LoadSavedRun(CheckpointWrite.Resolve(dir, ConfigFile), overrides);
     }
 
     public static TrainerState LoadState(string dir)

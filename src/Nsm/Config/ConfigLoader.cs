@@ -50,7 +50,10 @@ public static class ConfigLoader
     public static RunConfig LoadPreset(string name, IEnumerable<string>? overrides = null) =>
         LoadFile(PresetPath(name), overrides);
 
-    public static RunConfig LoadFile(string path, IEnumerable<string>? overrides = null)
+    public static RunConfig LoadFile(string path, IEnumerable<string>? overrides = null) =>
+        FromJson(ReadObject(path), overrides);
+
+    private static JsonObject ReadObject(string path)
     {
         if (!File.Exists(path)) throw new ConfigException($"config file not found: {path}");
         JsonNode? root;
@@ -63,7 +66,32 @@ public static class ConfigLoader
             throw new ConfigException($"{path} is not valid JSON: {e.Message.Split('\n')[0]}");
         }
         if (root is not JsonObject obj) throw new ConfigException($"{path} must hold a JSON object with sections model, task, train");
-        return FromJson(obj, overrides);
+        return obj;
+    }
+
+    /// <summary>
+    /// Model keys whose default changed after run folders were already being written, with the
+    /// value a config.json that lacks them meant when it was written: the parallel form and the
+    /// decay propagator became the defaults on 2026-12-04.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> SavedRunDefaults = new Dictionary<string, string>
+    {
+        ["write_source"] = "output",
+        ["propagator"] = "gru",
+    };
+
+    /// <summary>
+    /// A run folder's config.json (written by nsm train, every key of its day): as <see cref="LoadFile"/>,
+    /// except that a key of <see cref="SavedRunDefaults"/> the file lacks takes the value it had
+    /// when the file was written, so an old run loads as the model it trained.
+    /// </summary>
+    public static RunConfig LoadSavedRun(string path, IEnumerable<string>? overrides = null)
+    {
+        var root = ReadObject(path);
+        if (root["model"] is JsonObject model)
+            foreach (var (key, value) in SavedRunDefaults)
+                if (!model.ContainsKey(key)) model[key] = value;
+        return FromJson(root, overrides);
     }
 
     /// <summary>Defaults plus overrides only (no file).</summary>

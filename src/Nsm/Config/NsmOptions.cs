@@ -111,20 +111,22 @@ public sealed record NsmOptions : IOptionsSection
     /// Rows the causal layer writes to the slots: "output" (each chunk's outputs; the sequential
     /// form, one round of matrix products per chunk) or "input" (the layer's input; the parallel
     /// form: one batched pass for the write, the read, the out projection and the FFN, and a loop
-    /// only over the slot update). Non-causal mode always writes from the input. Default "output".
+    /// only over the slot update). Non-causal mode always writes from the input. Default "input"
+    /// (since 2026-12-04; docs/parallel-form.md has the measurements). A run folder whose
+    /// config.json has no write_source was written before the key existed and loads as "output".
     /// </summary>
     [JsonPropertyName("write_source")]
-    public NsmWriteSource WriteSource { get; init; } = NsmWriteSource.Output;
+    public NsmWriteSource WriteSource { get; init; } = NsmWriteSource.Input;
 
     /// <summary>
     /// Per-slot update rule: "gru" (update scaled by the write mass, g = 1 - exp(-m)), "lstm" (an LSTM
     /// cell with its own cell state), "linear" (S = f*S + (1-f)*U with data-dependent f), "decay" (the
     /// same with f from the candidate only, a linear recurrence: the parallel form's loop is one
     /// multiply-add per chunk). Every rule is scaled by g, so a slot nobody wrote to keeps its content.
-    /// Default "gru".
+    /// Default "decay" (since 2026-12-04; "gru" before).
     /// </summary>
     [JsonPropertyName("propagator")]
-    public NsmPropagator Propagator { get; init; } = NsmPropagator.Gru;
+    public NsmPropagator Propagator { get; init; } = NsmPropagator.Decay;
 
     /// <summary>State-to-state communication after each write: "none", "dense" (multi-head self-attention among active slots) or "topk" (each slot attends to its communication_top_k best slots). Default "dense".</summary>
     [JsonPropertyName("communication")]

@@ -20,6 +20,9 @@ internal static class NsmTestModels
     {
         "model.kind=nsm", "model.d_model=32", "model.num_layers=2", "model.num_heads=4",
         "model.num_states=8", "model.chunk_size=8", "model.window=8", "model.state_ffn_mult=1",
+        // The sequential form with gru (the defaults before 2026-12-04), so that every variant
+        // below keeps testing what it names; the library defaults are the variant input + decay.
+        "model.write_source=output", "model.propagator=gru",
     }.Concat(overrides)).Model;
 
     /// <summary>A causal LM NSM in eval mode, seeded.</summary>
